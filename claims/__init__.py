@@ -1,0 +1,1 @@
+"""Claims: filing, documents, eligibility use, adjudication, status, decisions, payments, notices."""

@@ -1,0 +1,133 @@
+"""Passwords (Argon2id), opaque tokens (cookie for pages, bearer for the API), and who may see what."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core.db import new_session, utcnow
+from core.errors import Forbidden, Unauthorized
+from core.models import INSURER_ROLES, AuthToken, Role, TokenKind, User
+
+SESSION_COOKIE = "tehuibao_session"
+PROVINCE_PREFIX = "43"
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing of a bad username and a bad password alike.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, kind: TokenKind, hours: int) -> tuple[str, AuthToken]:
+    """Adds a token row (not committed); only its hash is stored, the plain token goes to the client once."""
+    token = secrets.token_urlsafe(32)
+    row = AuthToken(token_hash=_digest(token), user_id=user.id, kind=kind, expires_at=utcnow() + timedelta(hours=hours))
+    session.add(row)
+    return token, row
+
+
+def find_token(session: Session, token: str) -> AuthToken | None:
+    row = session.exec(select(AuthToken).where(AuthToken.token_hash == _digest(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = find_token(session, token)
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+# --- jurisdiction -------------------------------------------------------------------------------------------
+
+
+def county_prefix(user: User) -> str | None:
+    return user.county_code[:6] if user.role == Role.county_office and user.county_code else None
+
+
+def can_see_division(user: User, code: str) -> bool:
+    """A county office sees its county and what lies below it; every other role sees the province."""
+    if user.role == Role.county_office:
+        prefix = county_prefix(user)
+        return prefix is not None and code.startswith(prefix)
+    return code.startswith(PROVINCE_PREFIX)
+
+
+def is_insurer(user: User) -> bool:
+    return user.role in INSURER_ROLES
+
+
+# --- FastAPI dependencies -----------------------------------------------------------------------------------
+
+
+def get_session(request: Request):  # noqa: ANN201 - a generator dependency
+    engine: Engine = request.app.state.engine
+    session = new_session(engine)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _token_from_request(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def find_current_user(request: Request, session: SessionDep) -> User | None:
+    token = _token_from_request(request)
+    return user_for_token(session, token) if token else None
+
+
+def get_current_user(user: Annotated[User | None, Depends(find_current_user)]) -> User:
+    if user is None:
+        raise Unauthorized("请先登录 (authentication required)")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(find_current_user)]
+
+
+def require_roles(*roles: Role):  # noqa: ANN201 - returns a dependency
+    """A dependency that answers 403 to an authenticated user of another role."""
+    allowed = frozenset(roles)
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden("您的角色无权执行此操作 (your role may not do this)")
+        return user
+
+    return dependency
+
+
+AdminUser = Annotated[User, Depends(require_roles(Role.admin))]

@@ -1,0 +1,317 @@
+"""The `tehuibao` console script: the composition root for the command line (it may import every package)."""
+
+import argparse
+import getpass
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+from core.settings import Settings, get_settings
+
+DEMO_INSURER = {
+    "uscc": "91430000MA4PCC001Q",
+    "name": "中国人民财产保险股份有限公司湖南省分公司（演示）",
+    "short_name": "人保财险（演示）",
+    "hotline": "95518",
+}
+DEMO_COUNTY = "433124"  # 花垣县, where 精准扶贫 was first proposed (domain.md)
+DEMO_USERS = [
+    ("admin", "系统管理员", "admin", None),
+    ("province", "湖南省扶贫办", "province_office", None),
+    ("huayuan", "花垣县扶贫办", "county_office", DEMO_COUNTY),
+    ("picc-handler", "人保财险经办人", "insurer_handler", "insurer"),
+    ("picc-supervisor", "人保财险主管", "insurer_supervisor", "insurer"),
+]
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from core.migrate import upgrade
+
+    upgrade(settings.effective_database_url)
+    print(f"数据库已迁移到最新版本 (migrated): {_safe_url(settings.effective_database_url)}")
+    return 0
+
+
+def seed(settings: Settings, demo: bool) -> dict[str, object]:
+    from core import users
+    from core.audit import Actor
+    from core.db import get_engine, new_session
+    from core.schemas import UserCreate
+    from insurance import service as insurance_service
+
+    actor = Actor.system("seed")
+    session = new_session(get_engine(settings.effective_database_url))
+    try:
+        report = insurance_service.seed_divisions(session, actor)
+        result: dict[str, object] = {
+            "divisions": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+        }
+        if demo:
+            insurer = insurance_service.ensure_insurer(session, actor, **DEMO_INSURER)
+            created = []
+            for username, display_name, role, scope in DEMO_USERS:
+                if users.find_user(session, username) is not None:
+                    continue
+                users.create_user(
+                    session,
+                    actor,
+                    UserCreate(
+                        username=username,
+                        display_name=display_name,
+                        password=settings.demo_password,
+                        role=role,
+                        county_code=scope if scope and scope != "insurer" else None,
+                        insurer_id=insurer.id if scope == "insurer" else None,
+                    ),
+                )
+                created.append(username)
+            result["demo_users_created"] = created
+        return result
+    finally:
+        session.close()
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    result = seed(settings, args.demo)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "main:build", factory=True, host=args.host or settings.host, port=args.port or settings.port, log_config=None
+    )
+    return 0
+
+
+def cmd_worker(_settings: Settings, _args: argparse.Namespace) -> int:
+    import worker
+
+    return worker.main([])
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise SystemExit("没有终端：请用 --password-stdin 从标准输入提供密码 (no terminal: use --password-stdin)")
+    first = getpass.getpass("密码 (password): ")
+    if first != getpass.getpass("再输入一次 (again): "):
+        raise SystemExit("两次输入的密码不一致 (passwords differ)")
+    return first
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from core import users
+    from core.audit import Actor
+    from core.db import get_engine, new_session
+    from core.errors import DomainError
+    from core.schemas import UserCreate
+    from insurance.models import Insurer
+
+    session = new_session(get_engine(settings.effective_database_url))
+    try:
+        insurer_id = None
+        if args.insurer:
+            insurer = session.exec(select(Insurer).where(Insurer.uscc == args.insurer.upper())).first()
+            if insurer is None:
+                print(
+                    f"错误 insurer: 没有统一社会信用代码为 {args.insurer} 的保险公司 (no such insurer)", file=sys.stderr
+                )
+                return 2
+            insurer_id = insurer.id
+        try:
+            data = UserCreate(
+                username=args.username,
+                display_name=args.name or args.username,
+                password=_read_password(args),
+                role=args.role,
+                county_code=args.county,
+                insurer_id=insurer_id,
+            )
+            user = users.create_user(session, Actor.system("cli"), data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"])
+                print(f"错误 {field}: {err['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+            return 2
+        except DomainError as exc:
+            print(f"错误 {exc.field or ''}: {exc.message}", file=sys.stderr)
+            return 2
+        print(f"已创建用户 (created) {user.username} [{user.role}] id={user.id}")
+        return 0
+    finally:
+        session.close()
+
+
+def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
+    from core import users
+    from core.db import get_engine, new_session
+
+    session = new_session(get_engine(settings.effective_database_url))
+    try:
+        rows, count = users.list_users(session, limit=10_000)
+    finally:
+        session.close()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": u.id,
+                        "username": u.username,
+                        "display_name": u.display_name,
+                        "role": u.role.value,
+                        "county_code": u.county_code,
+                        "insurer_id": u.insurer_id,
+                        "is_active": u.is_active,
+                    }
+                    for u in rows
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"{'id':>4}  {'username':<20} {'role':<20} {'scope':<14} name")
+    for u in rows:
+        scope = u.county_code[:6] if u.county_code else (f"insurer#{u.insurer_id}" if u.insurer_id else "province")
+        print(f"{u.id:>4}  {u.username:<20} {u.role.value:<20} {scope:<14} {u.display_name}")
+    print(f"共 {count} 个用户 (users)")
+    return 0
+
+
+# --- `tehuibao up`: what `make run` starts ------------------------------------------------------------------
+
+
+def _safe_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def _redis_answers(url: str) -> bool:
+    from core.queue import redis_from_url
+
+    try:
+        return bool(redis_from_url(url).ping())
+    except Exception:  # noqa: BLE001 - any failure means it does not answer
+        return False
+
+
+def _start_local_redis(settings: Settings) -> subprocess.Popen[bytes] | None:
+    parsed = urlparse(settings.redis_url)
+    if parsed.hostname not in ("127.0.0.1", "localhost") or not settings.redis_autostart:
+        return None
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("REDIS_URL 无应答且未安装 redis-server (no Redis answers and redis-server is not installed)")
+    data_dir = settings.var_dir / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # No persistence needed: every job is also a database row (outbox), so Redis may forget.
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(parsed.port or 6379),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(50):
+        if _redis_answers(settings.redis_url):
+            print(f"已启动本地 redis-server (started a local redis-server) at {settings.redis_url}")
+            return process
+        time.sleep(0.1)
+    process.terminate()
+    raise SystemExit(f"redis-server 未能启动 (could not start) at {settings.redis_url}")
+
+
+def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
+    cmd_migrate(settings, _args)
+    result = seed(settings, demo=True)
+    print(f"基础数据 (seed): {json.dumps(result, ensure_ascii=False)}")
+    children: list[subprocess.Popen[bytes]] = []
+    if not _redis_answers(settings.redis_url):
+        redis_process = _start_local_redis(settings)
+        if redis_process is None:
+            raise SystemExit(f"REDIS_URL 无应答 (no Redis answers at) {_safe_url(settings.redis_url)}")
+        children.append(redis_process)
+    children.append(subprocess.Popen([sys.executable, "-m", "worker"]))
+    url = f"http://{settings.host}:{settings.port}"
+    print("\n扶贫特惠保 正在启动 (starting): " + url)
+    print(f"演示账号 (demo users), 密码 (password) = {settings.demo_password!r}:")
+    for username, display_name, role, scope in DEMO_USERS:
+        print(f"  {username:<16} {display_name}（{role}{', ' + scope if scope and scope != 'insurer' else ''}）")
+    print("按 Ctrl-C 停止 (press Ctrl-C to stop)\n", flush=True)
+    try:
+        import uvicorn
+
+        uvicorn.run("main:build", factory=True, host=settings.host, port=settings.port, log_config=None)
+    finally:
+        for child in reversed(children):
+            child.send_signal(signal.SIGTERM)
+        for child in reversed(children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tehuibao", description="扶贫特惠保承保理赔系统 (poverty insurance)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database schema to the newest version").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("seed", help="load Hunan's divisions (idempotent); --demo adds demo insurer and users")
+    p.add_argument("--demo", action="store_true")
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("serve", help="run the web app")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run one RQ worker (PDF rendering and other jobs)").set_defaults(func=cmd_worker)
+    sub.add_parser("up", help="migrate, seed demo data, start Redis if needed, a worker and the web app").set_defaults(
+        func=cmd_up
+    )
+    users_parser = sub.add_parser("users", help="manage users")
+    users_sub = users_parser.add_subparsers(dest="users_command", required=True)
+    p = users_sub.add_parser("create", help="create a user (audited as system:cli)")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=[r[2] for r in DEMO_USERS])
+    p.add_argument("--name", help="display name, e.g. 花垣县扶贫办")
+    p.add_argument("--county", help="county code (6 digits) for a county office")
+    p.add_argument("--insurer", help="the insurer's unified social credit code, for insurer roles")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_users_create)
+    p = users_sub.add_parser("list", help="list users")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    return int(args.func(settings, args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Domain errors with a stable code and a Chinese message; main.py maps them to HTTP once."""
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error a user may see. `field` names the input at fault, when there is one."""
+
+    status_code: ClassVar[int] = 422
+    default_code: ClassVar[str] = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+
+    def to_dict(self) -> dict[str, str]:
+        body = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class Invalid(DomainError):
+    status_code = 422
+    default_code = "invalid"
+
+
+class NotFound(DomainError):
+    """Also used for things outside the caller's jurisdiction, so their existence is not revealed."""
+
+    status_code = 404
+    default_code = "not_found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    default_code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    default_code = "unauthorized"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_code = "conflict"

@@ -1,0 +1,44 @@
+"""Jinja2 for pages and print: one environment, the filters every template shares."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from core.masking import mask_id_number
+from core.models import ROLE_LABELS, Role, User
+from core.settings import PROJECT_ROOT
+
+templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+
+
+def yuan(fen: int | None) -> str:
+    """Integer fen as `¥1,234.56`, exactly (no float on the way)."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    value = Decimal(abs(fen)) / 100
+    return f"{sign}¥{value:,.2f}"
+
+
+def role_label(role: str | Role) -> str:
+    return ROLE_LABELS.get(Role(role), str(role))
+
+
+def datefmt(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+templates.env.filters.update(mask_id=mask_id_number, yuan=yuan, role_label=role_label, datefmt=datefmt)
+
+
+def render(
+    request: Request, name: str, user: User | None = None, status_code: int = 200, **context: object
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Coverage: divisions, households and members, products, policies, enrolment, certificates, gap reports."""

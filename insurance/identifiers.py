@@ -1,0 +1,146 @@
+"""Pure validation of the programme's identifiers (domain.md §1): resident ID numbers and USCC codes.
+
+Imports nothing from the web or the database: rules return reasons as data.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+MIN_BIRTH_DATE = date(1900, 1, 1)
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+@dataclass(frozen=True)
+class IdProblem:
+    """A stable code and a Chinese message a county clerk understands (English alongside)."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class IdResult:
+    original: str
+    value: str | None = None
+    birth_date: date | None = None
+    is_male: bool | None = None
+    legacy: str | None = None
+    fixes: list[str] = field(default_factory=list)
+    problem: IdProblem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def normalised(self) -> bool:
+        return self.ok and bool(self.fixes)
+
+
+def _strip_spaces(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isspace())
+
+
+def _parse_date(yyyymmdd: str) -> date | None:
+    try:
+        return date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return None
+
+
+def validate_id_number(raw: str | None, *, today: date) -> IdResult:
+    """Validates per GB 11643-1999 and normalises the fixable forms (spaces, full-width, lower-case x, 15 digits)."""
+    original = raw or ""
+    result = IdResult(original=original)
+    text = _strip_spaces(original)
+    if text != original:
+        result.fixes.append("spaces")
+    nfkc = unicodedata.normalize("NFKC", text)
+    if nfkc != text:
+        result.fixes.append("fullwidth")
+        text = nfkc
+    if not text:
+        result.problem = IdProblem("id_missing", "证件号码为空 (ID number is missing)")
+        return result
+    if text.endswith("x"):
+        result.fixes.append("lowercase_x")
+        text = text[:-1] + "X"
+    if any(ch in text for ch in ".Ee+") and text.replace(".", "").replace("E", "").replace("+", "").isdigit():
+        result.problem = IdProblem(
+            "id_scientific",
+            f"证件号码“{original}”被表格软件显示为科学计数法，位数已丢失，无法恢复 "
+            "(ID number was mangled into scientific notation; digits are lost)",
+        )
+        return result
+    if len(text) == 15 and text.isdigit():
+        birth = _parse_date("19" + text[6:12])
+        if birth is None:
+            result.problem = IdProblem(
+                "id_bad_birth_date", f"证件号码“{original}”中的出生日期不存在 (impossible birth date)"
+            )
+            return result
+        first17 = text[:6] + "19" + text[6:]
+        result.legacy = text
+        result.fixes.append("legacy_15")
+        text = first17 + id_check_char(first17)
+    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        result.problem = IdProblem(
+            "id_format", f"证件号码“{original}”应为18位（末位可为X） (ID number must be 18 characters)"
+        )
+        return result
+    if not 11 <= int(text[:2]) <= 65:
+        result.problem = IdProblem("id_address", f"证件号码“{original}”的地址码无效 (invalid address code)")
+        return result
+    birth = _parse_date(text[6:14])
+    if birth is None:
+        result.problem = IdProblem(
+            "id_bad_birth_date",
+            f"证件号码“{original}”中的出生日期 {text[6:14]} 不存在 (impossible birth date)",
+        )
+        return result
+    if birth > today:
+        result.problem = IdProblem(
+            "id_future_birth_date",
+            f"证件号码“{original}”中的出生日期 {birth.isoformat()} 晚于今天 (birth date is in the future)",
+        )
+        return result
+    if birth < MIN_BIRTH_DATE:
+        result.problem = IdProblem(
+            "id_bad_birth_date", f"证件号码“{original}”中的出生日期早于1900年 (birth date before 1900)"
+        )
+        return result
+    if id_check_char(text[:17]) != text[17]:
+        result.problem = IdProblem("id_checksum", f"证件号码“{original}”的校验位错误 (wrong check character)")
+        return result
+    result.value = text
+    result.birth_date = birth
+    result.is_male = int(text[16]) % 2 == 1
+    return result
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_uscc(raw: str) -> tuple[str | None, str | None]:
+    """Returns (normalised code, None) or (None, Chinese reason), per GB 32100-2015."""
+    text = unicodedata.normalize("NFKC", _strip_spaces(raw or "")).upper()
+    if len(text) != 18:
+        return None, "统一社会信用代码应为18位 (USCC must be 18 characters)"
+    bad = sorted({c for c in text if c not in USCC_ALPHABET})
+    if bad:
+        return None, f"统一社会信用代码含有无效字符 {''.join(bad)} (invalid characters)"
+    if uscc_check_char(text[:17]) != text[17]:
+        return None, "统一社会信用代码校验位错误 (wrong check character)"
+    return text, None

@@ -1,0 +1,132 @@
+"""The FastAPI app: mounts the routers, maps domain errors to HTTP once, serves the home page and /healthz."""
+
+import logging
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from core import audit, users, web
+from core.auth import CurrentUser, SessionDep, county_prefix
+from core.db import get_engine
+from core.errors import DomainError, Unauthorized
+from core.health import check_health
+from core.masking import configure_logging
+from core.models import Role
+from core.settings import Settings, get_settings
+from core.templating import render
+from insurance import api as insurance_api
+from insurance import pages as insurance_pages
+from insurance import service as insurance_service
+
+log = logging.getLogger("tehuibao")
+
+HTTP_MESSAGES = {
+    404: "页面不存在 (not found)",
+    405: "不支持该请求方法 (method not allowed)",
+}
+
+
+HOME_TEMPLATES = {
+    Role.province_office: "pages/home_province.html",
+    Role.county_office: "pages/home_county.html",
+    Role.insurer_handler: "pages/home_insurer.html",
+    Role.insurer_supervisor: "pages/home_insurer.html",
+    Role.admin: "pages/home_admin.html",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/healthz")) or "application/json" in request.headers.get("accept", "")
+
+
+def _error_response(
+    request: Request, status: int, body: dict[str, object], headers: dict[str, str] | None = None
+) -> Response:
+    if _wants_json(request):
+        return JSONResponse(body, status_code=status, headers=headers)
+    return render(request, "pages/error.html", None, status_code=status, status=status, error=body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, Unauthorized) and not _wants_json(request) and request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return _error_response(request, exc.status_code, exc.to_dict(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for err in exc.errors():
+            loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form")]
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            errors.append({"field": ".".join(loc), "message": message, "type": err.get("type")})
+        first = errors[0] if errors else {"field": "", "message": "invalid"}
+        body = {
+            "code": "invalid",
+            "message": f"字段 {first['field']} 无效：{first['message']}",
+            "field": first["field"],
+            "errors": errors,
+        }
+        return _error_response(request, 422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        return _error_response(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": message})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_response(
+            request, 500, {"code": "internal", "message": "系统内部错误，请稍后重试 (internal error)"}
+        )
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="特惠保 tehuibao", version="0.1.0")
+    app.state.settings = settings
+    app.state.engine = engine or get_engine(settings.effective_database_url)
+    install_error_handlers(app)
+    app.include_router(web.api)
+    app.include_router(web.pages)
+    app.include_router(insurance_api.router)
+    app.include_router(insurance_pages.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        ok, checks = check_health(app.state.engine, settings.redis_url, settings.worker_stale_seconds)
+        return JSONResponse({"status": "ok" if ok else "fail", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+        context: dict[str, object] = {}
+        if user.role == Role.province_office:
+            context["prefectures"] = insurance_service.list_prefectures_with_counties(session, on=date.today())
+        elif user.role == Role.county_office:
+            county = insurance_service.get_division(session, user, county_prefix(user) or "")
+            context["county"] = county
+            context["children"] = insurance_service.list_children(session, county)
+        elif user.role in (Role.insurer_handler, Role.insurer_supervisor):
+            context["insurer"] = insurance_service.find_insurer(session, user.insurer_id)
+        elif user.role == Role.admin:
+            context["users"], context["user_count"] = users.list_users(session, limit=20)
+            context["entries"], _ = audit.list_entries(session, limit=10)
+        return render(request, HOME_TEMPLATES[user.role], user, **context)
+
+    return app
+
+
+def build() -> FastAPI:
+    """The uvicorn factory (`uvicorn main:build --factory`): logging first, then the app."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

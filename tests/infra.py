@@ -1,0 +1,198 @@
+"""Real services for the tests: a PostgreSQL (the one answering, or a private one started here) and Redis."""
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.1) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- Redis -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RedisServer:
+    port: int
+    process: subprocess.Popen[bytes]
+    workdir: str
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def start_redis() -> RedisServer:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
+    workdir = tempfile.mkdtemp(prefix="tehuibao-redis-")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+    )
+    server = RedisServer(port, process, workdir)
+    wait_until(server.answers, 10, "redis-server")
+    return server
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------------
+
+
+def _answers(conninfo: str) -> bool:
+    try:
+        with psycopg.connect(conninfo, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _pg_bin(name: str) -> str:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    found = candidates[0] if candidates else shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found: install postgresql (make test does)")
+    return found
+
+
+@dataclass
+class PostgresServer:
+    """Admin connection info for a server; `private_dir` is set when this process started the server."""
+
+    admin_conninfo: str
+    host: str
+    port: int
+    user: str
+    private_dir: str | None = None
+    databases: list[str] = field(default_factory=list)
+
+    def create_database(self) -> str:
+        name = f"tehuibao_test_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+        self.databases.append(name)
+        return f"postgresql+psycopg://{self.user}@/{name}?host={self.host}&port={self.port}"
+
+    def drop_databases(self) -> None:
+        with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
+            for name in self.databases:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.databases.clear()
+
+    def stop(self) -> None:
+        if self.private_dir:
+            _as_postgres([_pg_bin("pg_ctl"), "-D", self.private_dir + "/data", "-m", "fast", "-w", "stop"])
+            shutil.rmtree(self.private_dir, ignore_errors=True)
+
+
+def _as_postgres(command: list[str]) -> None:
+    """initdb refuses to run as root; as root we run the server as the postgres system user."""
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def start_private_postgres() -> PostgresServer:
+    workdir = tempfile.mkdtemp(prefix="tehuibao-pg-")
+    os.chmod(workdir, 0o755)  # noqa: S103 - the postgres user must reach its socket here
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+    data = workdir + "/data"
+    port = free_port()
+    _as_postgres([_pg_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+    _as_postgres(
+        [
+            _pg_bin("pg_ctl"),
+            "-D",
+            data,
+            "-l",
+            workdir + "/server.log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {workdir} -c listen_addresses='' -c fsync=off",
+            "start",
+        ]
+    )
+    conninfo = f"host={workdir} port={port} user=postgres dbname=postgres"
+    return PostgresServer(conninfo, workdir, port, "postgres", private_dir=workdir)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[PostgresServer]:
+    """TEST_POSTGRES_ADMIN (a libpq conninfo) if given, else the local server if one answers, else a private one.
+
+    TEST_POSTGRES=private forces the private server, as on a machine with none running.
+    """
+    explicit = os.environ.get("TEST_POSTGRES_ADMIN")
+    server: PostgresServer | None = None
+    if explicit:
+        info = psycopg.conninfo.conninfo_to_dict(explicit)
+        server = PostgresServer(
+            explicit, str(info.get("host", "127.0.0.1")), int(info.get("port", 5432)), str(info.get("user", "postgres"))
+        )
+    elif os.environ.get("TEST_POSTGRES") != "private":
+        for host in ("/var/run/postgresql", "127.0.0.1"):
+            conninfo = f"host={host} port=5432 user=postgres dbname=postgres"
+            if _answers(conninfo):
+                server = PostgresServer(conninfo, host, 5432, "postgres")
+                break
+    if server is None:
+        server = start_private_postgres()
+    try:
+        yield server
+    finally:
+        server.drop_databases()
+        server.stop()
+
+
+# --- the worker process ---------------------------------------------------------------------------------------
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.Popen(
+        [str(Path(os.sys.executable)), "worker.py"],
+        cwd=root,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
