@@ -9,6 +9,7 @@ run: setup-run
 
 test: setup-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 setup-run:

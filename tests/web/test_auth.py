@@ -110,7 +110,7 @@ def test_county_office_outside_its_county_gets_404_not_403(client: TestClient, s
     assert other.status_code == missing.status_code == 404
     assert other.json()["code"] == missing.json()["code"] == "division_not_found"
     assert client.get("/api/divisions/430000", headers=headers).status_code == 404
-    assert client.get(f"/divisions/{FENGHUANG}", cookies={}, headers=headers).status_code == 404
+    assert client.get(f"/divisions/{FENGHUANG}", headers=headers).status_code == 404
 
 
 def test_province_office_reads_any_county_with_its_path(client: TestClient, session: Session) -> None:
