@@ -41,3 +41,5 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # WeasyPrint narrates every rendering step at INFO; its warnings (fonts, subsetting) still show.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
