@@ -5,6 +5,7 @@ Run as `python worker.py` or `tehuibao worker`.
 
 import contextlib
 import logging
+import signal
 import sys
 import threading
 
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worker 无法启动 (cannot start): {'; '.join(warnings)}", file=sys.stderr)
         return 3
 
+    # Until RQ installs its own handlers (warm shutdown), a SIGTERM still leaves through `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     connection = redis_from_url(settings.redis_url)
     name = worker_name()
     stop = threading.Event()

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -187,12 +188,10 @@ def postgres() -> Iterator[PostgresServer]:
 # --- the worker process ---------------------------------------------------------------------------------------
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A real worker process; its output goes to a file (a pipe nobody reads would block it when full)."""
     root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen(
-        [str(Path(os.sys.executable)), "worker.py"],
-        cwd=root,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "worker.py"], cwd=root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )

@@ -23,18 +23,14 @@ def own_redis() -> Iterator[infra.RedisServer]:
 
 
 def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    process = infra.start_worker(
-        {
-            "REDIS_URL": settings.redis_url,
-            "DATABASE_URL": settings.effective_database_url,
-            "WORKER_HEARTBEAT_SECONDS": "1",
-        }
-    )
+    log_path = settings.var_dir / "worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {"REDIS_URL": settings.redis_url, "DATABASE_URL": settings.effective_database_url}
+    process = infra.start_worker({**env, "WORKER_HEARTBEAT_SECONDS": "1"}, log_path)
 
     def beating() -> bool:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise AssertionError(f"worker exited with {process.returncode}: {output}")
+            raise AssertionError(f"worker exited with {process.returncode}: {log_path.read_text()}")
         return bool(read_heartbeats(redis_from_url(settings.redis_url)))
 
     infra.wait_until(beating, 60, "the worker's heartbeat")
@@ -47,6 +43,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
 
 
 @pytest.fixture
