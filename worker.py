@@ -8,23 +8,35 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from rq import SimpleWorker
 
 from core.masking import configure_logging
 from core.queue import clear_heartbeat, get_queue, publish_heartbeat, redis_from_url, worker_name
 from core.settings import Settings, get_settings
+from insurance import jobs as insurance_jobs
 
 log = logging.getLogger("tehuibao.worker")
 
 
+SWEEP_SECONDS = 60
+
+
 def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts: dict[str, object]) -> None:
+    """Beats, and now and then sweeps: work recorded in the database while Redis was away is enqueued again."""
     connection = redis_from_url(settings.redis_url)
+    next_sweep = 0.0
     while not stop.is_set():
         try:
             publish_heartbeat(connection, name, settings.worker_stale_seconds, **facts)
-        except Exception:  # noqa: BLE001 - Redis may be away for a while; keep beating when it returns
-            log.warning("heartbeat: Redis unreachable at %s", settings.redis_url)
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + SWEEP_SECONDS
+                swept = insurance_jobs.enqueue_queued_imports()
+                if swept:
+                    log.info("sweeper: enqueued %d queued roster imports", swept)
+        except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going
+            log.warning("heartbeat/sweep: Redis or the database unreachable")
         stop.wait(settings.worker_heartbeat_seconds)
 
 

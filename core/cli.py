@@ -190,6 +190,109 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- import-roster: other tools rely on its output and exit status ------------------------------------------------
+
+
+def _progress_bar(phase: str, rows: int, done: int, total: int) -> None:
+    fraction = min(done / total, 1.0) if total else 1.0
+    bar = "#" * int(fraction * 30)
+    label = {"reading": "读取", "checking": "整体校验与写入", "done": "完成"}.get(phase, phase)
+    sys.stderr.write(f"\r[{bar:<30}] {fraction:4.0%} {rows:>10,} 行 {label}   ")
+    if phase == "done":
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when the import ran (even with rejected rows), 2 on unusable input, 1 on an internal failure."""
+    from datetime import date
+    from pathlib import Path
+
+    from core.audit import Actor
+    from core.db import get_engine
+    from insurance.roster import RosterUnreadable
+    from insurance.roster_import import ImportOptions, iter_issues, run_import
+    from insurance.roster_report import write_report
+
+    path = Path(args.path)
+    if not path.is_file():
+        return _unusable(args, "file_not_found", f"文件不存在或不可读 (no such file): {path}")
+    options = ImportOptions(
+        actor=Actor.system("cli"),
+        today=date.today(),
+        filename=path.name,
+        dry_run=args.dry_run,
+        strict=args.strict,
+        complete=args.complete,
+        progress=_progress_bar if sys.stderr.isatty() else None,
+    )
+    engine = get_engine(settings.effective_database_url)
+    try:
+        outcome = run_import(engine, path, options)
+    except RosterUnreadable as exc:
+        return _unusable(args, exc.code, exc.message, exc.column)
+    except Exception as exc:  # noqa: BLE001 - reported, with exit status 1, never a traceback to the clerk
+        print(
+            f"导入失败，花名册未作任何修改 (internal failure, nothing written): {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    counts = outcome.counts
+    with engine.connect() as connection:
+        if args.report:
+            write_report(Path(args.report), iter_issues(connection, outcome.import_id))
+        errors = (
+            [
+                {"row": i["row"], "column": i["column"], "code": i["code"], "message": i["message"]}
+                for i in iter_issues(connection, outcome.import_id, errors_only=True)
+            ]
+            if args.json
+            else []
+        )
+    nothing_changed = not (counts.created or counts.updated or counts.removed)
+    print(
+        f"导入 #{outcome.import_id} {path.name}: 读取 {counts.rows} 行，接受 {counts.accepted}（其中修正 "
+        f"{counts.normalised}），拒绝 {counts.rejected}；{counts.households} 户"
+    )
+    print(
+        f"  成员 新增 {counts.created}，更新 {counts.updated}（迁移 {counts.moved}，死亡 {counts.deceased}），"
+        f"未变 {counts.unchanged}，移出 {counts.removed}；不完整的户 {counts.households_incomplete}"
+    )
+    if not outcome.applied:
+        reason = "试运行 (dry run)" if args.dry_run else "严格模式下有被拒绝的行 (strict, rows rejected)"
+        print(f"  花名册未作任何修改：{reason}")
+    elif outcome.already_imported and nothing_changed:
+        print(f"  该文件与导入 #{outcome.already_imported} 完全相同，花名册没有任何变化 (same file, nothing changed)")
+    elif nothing_changed:
+        print("  花名册没有任何变化 (nothing changed)")
+    if outcome.extra_columns:
+        print(f"  未知的列已忽略 (unknown columns ignored): {'、'.join(outcome.extra_columns)}")
+    if args.report:
+        print(f"  报告 (report): {args.report}")
+    if args.json:
+        result = {name: getattr(counts, name) for name in type(counts).__dataclass_fields__}
+        result.update(
+            import_id=outcome.import_id,
+            applied=outcome.applied,
+            dry_run=args.dry_run,
+            strict=args.strict,
+            already_imported=outcome.already_imported,
+            format=outcome.file_format,
+            encoding=outcome.encoding,
+            extra_columns=outcome.extra_columns,
+            errors=errors,
+        )
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _unusable(args: argparse.Namespace, code: str, message: str, column: str | None = None) -> int:
+    print(f"无法导入 (unusable input): {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"error": {"code": code, "message": message, "column": column}}, ensure_ascii=False))
+    return 2
+
+
 # --- `tehuibao up`: what `make run` starts ------------------------------------------------------------------
 
 
@@ -244,10 +347,41 @@ def _start_local_redis(settings: Settings) -> subprocess.Popen[bytes] | None:
     raise SystemExit(f"redis-server 未能启动 (could not start) at {settings.redis_url}")
 
 
+DEMO_ROSTER_MEMBERS = 3000
+DEMO_ROSTER_COUNTIES = ("433124", "433123", "433130")  # 花垣县, 凤凰县, 龙山县
+
+
+def load_demo_roster(settings: Settings) -> str | None:
+    """On first run only: a roster from the project's own generator, so a newcomer sees a populated register."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from core.audit import Actor
+    from core.db import get_engine
+    from insurance.roster_generator import generate_rows, write_csv
+    from insurance.roster_import import ImportOptions, run_import
+
+    engine = get_engine(settings.effective_database_url)
+    with engine.connect() as connection:
+        if connection.execute(text("SELECT COUNT(*) FROM roster_import")).scalar_one():
+            return None
+    path = settings.var_dir / "demo-roster.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(path, generate_rows(DEMO_ROSTER_MEMBERS, seed=2026, counties=DEMO_ROSTER_COUNTIES))
+    outcome = run_import(
+        engine, path, ImportOptions(actor=Actor.system("demo"), today=date.today(), filename=path.name)
+    )
+    return f"{outcome.counts.accepted} 名成员、{outcome.counts.households} 户 (members, households)"
+
+
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     cmd_migrate(settings, _args)
     result = seed(settings, demo=True)
     print(f"基础数据 (seed): {json.dumps(result, ensure_ascii=False)}")
+    demo = load_demo_roster(settings)
+    if demo:
+        print(f"已导入演示花名册 (demo roster imported): {demo}")
     children: list[subprocess.Popen[bytes]] = []
     if not _redis_answers(settings.redis_url):
         redis_process = _start_local_redis(settings)
@@ -291,6 +425,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="migrate, seed demo data, start Redis if needed, a worker and the web app").set_defaults(
         func=cmd_up
     )
+    p = sub.add_parser("import-roster", help="import a roster of poor households (CSV in UTF-8 or GB18030, or XLSX)")
+    p.add_argument("path")
+    p.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
+    p.add_argument("--strict", action="store_true", help="change nothing at all if any row is rejected")
+    p.add_argument(
+        "--complete",
+        action="store_true",
+        help="the roster is the whole register of its villages: households and members missing are removed",
+    )
+    p.add_argument("--report", help="write the row-level report to this file (.csv, or .xlsx)")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+    p.set_defaults(func=cmd_import_roster)
     users_parser = sub.add_parser("users", help="manage users")
     users_sub = users_parser.add_subparsers(dest="users_command", required=True)
     p = users_sub.add_parser("create", help="create a user (audited as system:cli)")

@@ -21,6 +21,23 @@ def get_queue(connection: Redis, name: str) -> Queue:
     return Queue(name, connection=connection)
 
 
+def try_enqueue(redis_url: str, queue_name: str, func: str, *args: Any, job_id: str, timeout: int = 3600) -> bool:
+    """Enqueues after the commit; False when Redis is away (the row stays queued and the sweeper sends it later)."""
+    try:
+        get_queue(redis_from_url(redis_url), queue_name).enqueue(func, *args, job_id=job_id, job_timeout=timeout)
+    except Exception:  # noqa: BLE001 - any Redis failure: the database row is the record, nothing is lost
+        return False
+    return True
+
+
+def read_json(redis_url: str, key: str) -> dict[str, Any] | None:
+    try:
+        raw = redis_from_url(redis_url).get(key)
+    except Exception:  # noqa: BLE001 - progress is a courtesy
+        return None
+    return json.loads(raw) if raw else None
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}.{os.getpid()}"
 

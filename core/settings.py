@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: int = 10
     worker_stale_seconds: int = 45
     log_level: str = "INFO"
+    max_upload_mb: int = Field(default=1024, description="the largest roster file the web accepts")
 
     @property
     def effective_database_url(self) -> str:

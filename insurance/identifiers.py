@@ -6,6 +6,7 @@ Imports nothing from the web or the database: rules return reasons as data.
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from operator import mul
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
@@ -16,8 +17,7 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def id_check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_CHARS[total % 11]
+    return ID_CHECK_CHARS[sum(map(mul, map(int, first17), ID_WEIGHTS)) % 11]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class IdResult:
 
 
 def _strip_spaces(text: str) -> str:
-    return "".join(ch for ch in text if not ch.isspace())
+    """Removes every whitespace character, ASCII or not (U+3000 included), anywhere in the text."""
+    return "".join(text.split())
 
 
 def _parse_date(yyyymmdd: str) -> date | None:
@@ -64,20 +65,20 @@ def validate_id_number(raw: str | None, *, today: date) -> IdResult:
     result = IdResult(original=original)
     text = _strip_spaces(original)
     if text != original:
-        result.fixes.append("spaces")
-    nfkc = unicodedata.normalize("NFKC", text)
+        result.fixes.append("id_with_spaces")
+    nfkc = text if text.isascii() else unicodedata.normalize("NFKC", text)
     if nfkc != text:
-        result.fixes.append("fullwidth")
+        result.fixes.append("fullwidth_digits")
         text = nfkc
     if not text:
-        result.problem = IdProblem("id_missing", "证件号码为空 (ID number is missing)")
+        result.problem = IdProblem("missing_id", "证件号码为空 (ID number is missing)")
         return result
     if text.endswith("x"):
         result.fixes.append("lowercase_x")
         text = text[:-1] + "X"
     if any(ch in text for ch in ".Ee+") and text.replace(".", "").replace("E", "").replace("+", "").isdigit():
         result.problem = IdProblem(
-            "id_scientific",
+            "excel_scientific",
             f"证件号码“{original}”被表格软件显示为科学计数法，位数已丢失，无法恢复 "
             "(ID number was mangled into scientific notation; digits are lost)",
         )
@@ -86,41 +87,41 @@ def validate_id_number(raw: str | None, *, today: date) -> IdResult:
         birth = _parse_date("19" + text[6:12])
         if birth is None:
             result.problem = IdProblem(
-                "id_bad_birth_date", f"证件号码“{original}”中的出生日期不存在 (impossible birth date)"
+                "bad_birth_date", f"证件号码“{original}”中的出生日期不存在 (impossible birth date)"
             )
             return result
         first17 = text[:6] + "19" + text[6:]
         result.legacy = text
-        result.fixes.append("legacy_15")
+        result.fixes.append("legacy_15_digit_id")
         text = first17 + id_check_char(first17)
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
         result.problem = IdProblem(
-            "id_format", f"证件号码“{original}”应为18位（末位可为X） (ID number must be 18 characters)"
+            "bad_id_format", f"证件号码“{original}”应为18位（末位可为X） (ID number must be 18 characters)"
         )
         return result
     if not 11 <= int(text[:2]) <= 65:
-        result.problem = IdProblem("id_address", f"证件号码“{original}”的地址码无效 (invalid address code)")
+        result.problem = IdProblem("bad_id_address", f"证件号码“{original}”的地址码无效 (invalid address code)")
         return result
     birth = _parse_date(text[6:14])
     if birth is None:
         result.problem = IdProblem(
-            "id_bad_birth_date",
+            "bad_birth_date",
             f"证件号码“{original}”中的出生日期 {text[6:14]} 不存在 (impossible birth date)",
         )
         return result
     if birth > today:
         result.problem = IdProblem(
-            "id_future_birth_date",
+            "future_birth_date",
             f"证件号码“{original}”中的出生日期 {birth.isoformat()} 晚于今天 (birth date is in the future)",
         )
         return result
     if birth < MIN_BIRTH_DATE:
         result.problem = IdProblem(
-            "id_bad_birth_date", f"证件号码“{original}”中的出生日期早于1900年 (birth date before 1900)"
+            "bad_birth_date", f"证件号码“{original}”中的出生日期早于1900年 (birth date before 1900)"
         )
         return result
     if id_check_char(text[:17]) != text[17]:
-        result.problem = IdProblem("id_checksum", f"证件号码“{original}”的校验位错误 (wrong check character)")
+        result.problem = IdProblem("bad_checksum", f"证件号码“{original}”的校验位错误 (wrong check character)")
         return result
     result.value = text
     result.birth_date = birth

@@ -1,6 +1,14 @@
 """Reading a roster of poor households (花名册): columns, encodings, and row checks. Pure: no web, no database."""
 
-from dataclasses import dataclass
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from insurance.identifiers import validate_id_number
 
 
 @dataclass(frozen=True)
@@ -69,3 +77,498 @@ POVERTY_CAUSES: dict[str, str] = {
     "自身发展动力不足": "11",
     "其他": "99",
 }
+
+# --- reading the file: format, encoding, header ----------------------------------------------------------------
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+UTF8_BOM = codecs.BOM_UTF8
+_BY_HEADER = {c.header: c for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
+_BY_ALIAS = {c.key: c for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
+REQUIRED_COUNT = len(COLUMNS)
+
+
+class RosterUnreadable(Exception):
+    """The file as a whole cannot be imported (not a roster, unreadable, a required column missing)."""
+
+    def __init__(self, code: str, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.column = code, message, column
+
+
+def detect_format(head: bytes) -> str:
+    return "xlsx" if head.startswith(XLSX_MAGIC) else "csv"
+
+
+def detect_encoding(path: Path, chunk_size: int = 1 << 20) -> str:
+    """UTF-8 when the file starts with its BOM or decodes as strict UTF-8 throughout; otherwise GB18030.
+
+    Reads the whole file once, in chunks (constant memory), because a GB18030 byte may first appear late.
+    """
+    with path.open("rb") as handle:
+        first = handle.read(chunk_size)
+        if first.startswith(UTF8_BOM):
+            return "utf-8-sig"
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        chunk = first
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = handle.read(chunk_size)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+@dataclass
+class HeaderMap:
+    """Where each known column stands in the file, and how the file wrote its headers."""
+
+    positions: dict[str, int]  # column key -> index in the record
+    headers: dict[str, str]  # column key -> header as written in the file
+    extra: list[str]  # unknown headers, reported and ignored
+    language: str  # "chinese" | "english"
+
+    def header_of(self, key: str) -> str:
+        return self.headers.get(key) or _BY_ALIAS[key].header
+
+
+def map_header(cells: list[str]) -> HeaderMap:
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    extra: list[str] = []
+    chinese = english = 0
+    for index, raw in enumerate(cells):
+        text = raw.replace("\ufeff", "").strip()
+        column = _BY_HEADER.get(text)
+        if column is not None:
+            chinese += 1
+        else:
+            column = _BY_ALIAS.get(text.lower())
+            english += column is not None
+        if column is None:
+            if text:
+                extra.append(text)
+            continue
+        if column.key in positions:
+            raise RosterUnreadable("duplicate_column", f"表头“{text}”出现了两次 (column appears twice)", text)
+        positions[column.key] = index
+        headers[column.key] = text
+    missing = [c for c in COLUMNS if c.key not in positions]
+    if missing:
+        names = "、".join(c.header for c in missing)
+        raise RosterUnreadable(
+            "missing_column",
+            f"缺少必需的列：{names} (missing required column: {', '.join(c.key for c in missing)})",
+            missing[0].header,
+        )
+    return HeaderMap(positions, headers, extra, "english" if english > chinese else "chinese")
+
+
+@dataclass
+class RosterFile:
+    """An opened roster: its records as lists of strings, numbered as the spreadsheet numbers them."""
+
+    path: Path
+    file_format: str
+    encoding: str | None
+    header: HeaderMap
+    records: Iterator[tuple[int, list[str]]]
+    size_bytes: int
+    position: Callable[[], int]  # bytes consumed so far, for progress
+
+
+def open_roster(path: Path) -> RosterFile:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise RosterUnreadable("empty_file", "文件是空的 (the file is empty)")
+    if detect_format(head) == "xlsx":
+        return _open_xlsx(path, size)
+    return _open_csv(path, size)
+
+
+def _open_csv(path: Path, size: int) -> RosterFile:
+    encoding = detect_encoding(path)
+    raw = path.open("rb")
+    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    reader = csv.reader(text)
+    try:
+        first = next(reader)
+    except StopIteration:
+        raw.close()
+        raise RosterUnreadable("empty_file", "文件是空的 (the file is empty)") from None
+    except csv.Error as exc:
+        raw.close()
+        raise RosterUnreadable("not_csv", f"无法读取为CSV表格 (not a readable CSV file): {exc}") from None
+    header = map_header(first)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for number, cells in enumerate(reader, start=2):
+                if cells and any(c.strip() for c in cells):
+                    yield number, cells
+        finally:
+            raw.close()
+
+    return RosterFile(path, "csv", encoding, header, records(), size, raw.tell)
+
+
+def _xlsx_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        # A number cell: Excel kept 15 significant digits, as it displays them (4.33124E+17 for an ID).
+        return f"{value:.5E}" if value >= 1e15 else repr(value).removesuffix(".0")
+    if isinstance(value, int):
+        return f"{value:.5E}" if value >= 10**15 else str(value)
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _open_xlsx(path: Path, size: int) -> RosterFile:
+    from openpyxl import load_workbook  # only the XLSX path needs it
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to open means an unusable workbook
+        raise RosterUnreadable("not_xlsx", f"无法打开XLSX工作簿 (cannot open the workbook): {exc}") from None
+    sheet = workbook["花名册"] if "花名册" in workbook.sheetnames else workbook.worksheets[0]
+    rows = sheet.iter_rows()
+    consumed = 0
+    try:
+        first = next(rows)
+    except StopIteration:
+        workbook.close()
+        raise RosterUnreadable("empty_file", "工作表是空的 (the sheet is empty)") from None
+    header_cells = [_xlsx_text(c.value) for c in first]
+    header = map_header(header_cells)
+    width = len(header_cells)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        nonlocal consumed
+        try:
+            for cells in rows:
+                values = [_xlsx_text(c.value) for c in cells]
+                numbered = next((c.row for c in cells if getattr(c, "row", None)), None)
+                if numbered is None or not any(v.strip() for v in values):
+                    continue
+                if len(values) < width:  # a blank value is an absent cell: pad, never "too few fields"
+                    values.extend([""] * (width - len(values)))
+                consumed = numbered
+                yield numbered, values
+        finally:
+            workbook.close()
+
+    max_row = sheet.max_row or 1
+    return RosterFile(path, "xlsx", None, header, records(), size, lambda: int(size * consumed / max_row))
+
+
+# --- checking one record ------------------------------------------------------------------------------------------
+
+PHONE_PREFIXES = frozenset("3456789")
+MEMBER_STATUSES: dict[str, str] = {
+    "": "active",
+    "正常": "active",
+    "在册": "active",
+    "死亡": "deceased",
+    "已故": "deceased",
+    "迁出": "moved_out",
+    "已迁出": "moved_out",
+}
+SEX_LABELS = {"男": "male", "女": "female"}
+
+# The normalised record as it is staged, in this order.
+STAGE_FIELDS: tuple[str, ...] = (
+    "row_no",
+    "household_no",
+    "id_number",
+    "id_number_legacy",
+    "name",
+    "sex",
+    "birth_date",
+    "relation",
+    "relation_code",
+    "ethnicity",
+    "village_code",
+    "county_name",
+    "township_name",
+    "village_name",
+    "poverty_attribute",
+    "main_cause",
+    "phone",
+    "exit_year",
+    "member_status",
+    "status_date",
+    "normalised",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a record is refused: the column (its key), a stable code, a message a county clerk understands."""
+
+    column: str
+    code: str
+    message: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    column: str
+    code: str
+    value: str
+    fixed: str
+
+
+@dataclass(slots=True)
+class Checked:
+    row_no: int
+    household_no: str
+    relation: str
+    id_number: str | None  # the normalised number, when its form was valid (even if the row is refused)
+    values: tuple[object, ...] | None  # STAGE_FIELDS, when accepted
+    problem: Problem | None
+    fixes: list[Fix] = field(default_factory=list)
+
+
+def _clean(value: str) -> str:
+    """Trims surrounding whitespace of every kind: ASCII, U+3000, tabs and line breaks."""
+    return value.strip()
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def check_record(
+    row_no: int, cells: list[str], header: HeaderMap, *, today: date, known_counties: frozenset[str]
+) -> Checked:
+    """Normalises one record and finds its first problem; household-wide rules are checked afterwards."""
+    pos = header.positions
+    width = len(cells)
+
+    def cell(key: str) -> str:
+        index = pos.get(key)
+        return cells[index] if index is not None and index < width else ""
+
+    household_no = _clean(cell("household_no"))
+    relation = _clean(cell("relation"))
+    missing = [c for c in COLUMNS if pos[c.key] >= width]
+    if missing:
+        first = missing[0]
+        return Checked(
+            row_no,
+            household_no,
+            relation,
+            None,
+            None,
+            Problem(
+                first.key,
+                "too_few_fields",
+                f"该行只有{width}个字段，缺少“{header.header_of(first.key)}”等列 (row has too few fields)",
+                None,
+            ),
+        )
+    fixes: list[Fix] = []
+
+    def refuse(key: str, code: str, message: str, value: str | None, id_number: str | None = None) -> Checked:
+        return Checked(row_no, household_no, relation, id_number, None, Problem(key, code, message, value), fixes)
+
+    raw_id = cell("id_number")
+    id_result = validate_id_number(raw_id, today=today)
+    id_number = id_result.value
+
+    if not (len(household_no) == 16 and household_no.isdigit()):
+        return refuse(
+            "household_no",
+            "bad_household_no",
+            f"户编号“{household_no}”应为16位数字 (household number must be 16 digits)",
+            household_no,
+            id_number,
+        )
+    raw_name = cell("name")
+    name = "".join(raw_name.split())
+    if not name:
+        return refuse("name", "missing_name", "姓名为空 (name is required)", raw_name, id_number)
+    if name != raw_name:
+        fixes.append(Fix("name", "name_with_spaces", raw_name, name))
+    if id_result.problem is not None:
+        return refuse("id_number", id_result.problem.code, id_result.problem.message, raw_id)
+    if id_result.fixes:
+        fixes.append(Fix("id_number", id_result.fixes[-1], raw_id, id_number or ""))
+    if relation not in RELATIONS:
+        return refuse(
+            "relation",
+            "bad_relation",
+            f"与户主关系“{relation}”不是规定的关系（户主、配偶、之子、之女、之孙子、之孙女、之父、之母、其他） "
+            "(unknown relation)",
+            relation,
+            id_number,
+        )
+    sex_text = _clean(cell("sex"))
+    sex = SEX_LABELS.get(sex_text)
+    if sex is None:
+        return refuse("sex", "bad_sex", f"性别“{sex_text}”应为男或女 (sex must be 男 or 女)", sex_text, id_number)
+    if (sex == "male") != id_result.is_male:
+        return refuse(
+            "sex",
+            "sex_mismatch",
+            f"性别“{sex_text}”与证件号码不符（证件号码为{'男' if id_result.is_male else '女'}） "
+            "(sex does not match the ID)",
+            sex_text,
+            id_number,
+        )
+    birth_text = _clean(cell("birth_date"))
+    birth = _date(birth_text)
+    if birth is None:
+        return refuse(
+            "birth_date",
+            "bad_birth_date_format",
+            f"出生日期“{birth_text}”应为 YYYY-MM-DD 格式的有效日期 (birth date must be YYYY-MM-DD)",
+            birth_text,
+            id_number,
+        )
+    if birth != id_result.birth_date:
+        return refuse(
+            "birth_date",
+            "birth_date_mismatch",
+            f"出生日期 {birth_text} 与证件号码中的 {id_result.birth_date} 不符 (birth date does not match the ID)",
+            birth_text,
+            id_number,
+        )
+    ethnicity = _clean(cell("ethnicity"))
+    if not ethnicity:
+        return refuse("ethnicity", "missing_value", "民族为空 (ethnicity is required)", "", id_number)
+    village_code = _clean(cell("village_code"))
+    if not (len(village_code) == 12 and village_code.isdigit()):
+        return refuse(
+            "village_code",
+            "bad_village_code",
+            f"行政区划代码“{village_code}”应为12位数字 (village code must be 12 digits)",
+            village_code,
+            id_number,
+        )
+    if village_code[:6] not in known_counties:
+        return refuse(
+            "village_code",
+            "unknown_village_code",
+            f"行政区划代码 {village_code} 不属于任何已知的县（{village_code[:6]}） (not under a known county)",
+            village_code,
+            id_number,
+        )
+    if village_code[9:] == "000" or village_code[6:9] == "000":
+        return refuse(
+            "village_code",
+            "bad_village_code",
+            f"行政区划代码 {village_code} 不是村级代码 (not a village-level code)",
+            village_code,
+            id_number,
+        )
+    if not household_no.startswith(village_code):
+        return refuse(
+            "household_no",
+            "household_village_mismatch",
+            f"户编号 {household_no} 的前12位与行政区划代码 {village_code} 不一致 "
+            "(household number does not start with the village code)",
+            household_no,
+            id_number,
+        )
+    county_name, township_name, village_name = (_clean(cell(k)) for k in ("county", "township", "village"))
+    for key, value in (("county", county_name), ("township", township_name), ("village", village_name)):
+        if not value:
+            return refuse(key, "missing_value", f"“{header.header_of(key)}”为空 (value is required)", "", id_number)
+    type_text = _clean(cell("household_type"))
+    attribute = HOUSEHOLD_TYPES.get(type_text)
+    if attribute is None:
+        return refuse(
+            "household_type",
+            "bad_household_type",
+            f"贫困户属性“{type_text}”应为一般贫困户、低保贫困户或特困供养贫困户 (unknown household type)",
+            type_text,
+            id_number,
+        )
+    cause_text = _clean(cell("poverty_cause"))
+    cause = POVERTY_CAUSES.get(cause_text)
+    if cause is None:
+        return refuse(
+            "poverty_cause",
+            "bad_poverty_cause",
+            f"致贫原因“{cause_text}”不是规定的原因 (unknown cause of poverty)",
+            cause_text,
+            id_number,
+        )
+    phone = _clean(cell("phone"))
+    if phone and not (len(phone) == 11 and phone.isdigit() and phone[0] == "1" and phone[1] in PHONE_PREFIXES):
+        return refuse(
+            "phone",
+            "bad_phone",
+            f"联系电话“{phone}”应为13至19开头的11位手机号码，或留空 (phone must be an 11-digit mobile number)",
+            phone,
+            id_number,
+        )
+    exit_text = _clean(cell("exit_year"))
+    exit_year: int | None = None
+    if exit_text:
+        if not (len(exit_text) == 4 and exit_text.isdigit() and 2013 <= int(exit_text) <= today.year):
+            return refuse(
+                "exit_year",
+                "bad_exit_year",
+                f"脱贫年度“{exit_text}”应为2013年至今的年份，或留空 (exit year must be a year from 2013)",
+                exit_text,
+                id_number,
+            )
+        exit_year = int(exit_text)
+    status_text = _clean(cell("member_status"))
+    member_status = MEMBER_STATUSES.get(status_text)
+    if member_status is None:
+        return refuse(
+            "member_status",
+            "bad_member_status",
+            f"人员状态“{status_text}”应为正常、死亡或迁出 (status must be 正常, 死亡 or 迁出)",
+            status_text,
+            id_number,
+        )
+    status_date: date | None = None
+    if member_status != "active":
+        status_date_text = _clean(cell("status_date"))
+        status_date = _date(status_date_text)
+        if status_date is None or status_date > today or status_date < birth:
+            return refuse(
+                "status_date",
+                "bad_status_date",
+                f"状态变动日期“{status_date_text}”应为出生之后、今天之前的日期 (status date required)",
+                status_date_text,
+                id_number,
+            )
+    values = (
+        row_no,
+        household_no,
+        id_number,
+        id_result.legacy,
+        name,
+        sex,
+        birth,
+        relation,
+        RELATIONS[relation],
+        ethnicity,
+        village_code,
+        county_name,
+        township_name,
+        village_name,
+        attribute,
+        cause,
+        phone or None,
+        exit_year,
+        member_status,
+        status_date,
+        bool(fixes),
+    )
+    return Checked(row_no, household_no, relation, id_number, values, None, fixes)

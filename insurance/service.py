@@ -1,20 +1,34 @@
 """Use cases of the coverage domain. Each public writer is one transaction with its audit record."""
 
 import csv
+import hashlib
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.audit import Actor
 from core.auth import PROVINCE_PREFIX, can_see_division, county_prefix
-from core.errors import Invalid
-from core.models import User
+from core.errors import Forbidden, Invalid, NotFound
+from core.models import Role, User
 from insurance.errors import DivisionNotFound
 from insurance.identifiers import validate_uscc
-from insurance.models import Division, DivisionLevel, Insurer
+from insurance.models import (
+    Division,
+    DivisionLevel,
+    Household,
+    Insurer,
+    Member,
+    MemberStatus,
+    RosterImport,
+    RosterImportIssue,
+)
+from insurance.roster import HEAD_RELATION
 
 PROVINCE_CODE = PROVINCE_PREFIX + "0000000000"
 DIVISIONS_FILE = Path(__file__).resolve().parent / "data" / "divisions_hunan.csv"
@@ -169,3 +183,168 @@ def ensure_insurer(session: Session, actor: Actor, *, uscc: str, name: str, shor
 
 def list_insurers(session: Session) -> list[Insurer]:
     return list(session.exec(select(Insurer).order_by(col(Insurer.id))).all())
+
+
+# --- the register: households and members, within a jurisdiction ----------------------------------------------
+
+
+def _scope_households(query: Any, user: User) -> Any:
+    prefix = county_prefix(user)
+    return query.where(Household.county_code == prefix) if prefix else query
+
+
+def list_households(
+    session: Session,
+    user: User,
+    *,
+    village_code: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[tuple[Household, str | None, int]], int]:
+    """Households with their head's name and active members; search by name or (part of) an ID number."""
+    head = aliased(Member)
+    active = (
+        select(func.count())
+        .where(Member.household_id == Household.id, Member.status == MemberStatus.active)
+        .correlate(Household)
+        .scalar_subquery()
+    )
+    query = select(Household, head.name, active).outerjoin(
+        head, (head.household_id == Household.id) & (head.relation == HEAD_RELATION)
+    )
+    count_query = select(func.count()).select_from(Household)
+    conditions = []
+    if village_code:
+        code = normalise_division_code(village_code)
+        get_division(session, user, code)  # 404 outside the jurisdiction
+        conditions.append(Household.village_code == code)
+    if q and q.strip():
+        term = q.strip().upper()
+        if term.isascii() and term.replace("X", "").isdigit() and len(term) >= 4:
+            field = Member.id_number == term if len(term) == 18 else Member.id_number.endswith(term)
+            if len(term) == 16:
+                conditions.append(Household.household_no == term)
+            else:
+                conditions.append(Household.id.in_(select(Member.household_id).where(field)))
+        else:
+            conditions.append(Household.id.in_(select(Member.household_id).where(Member.name.startswith(q.strip()))))
+    for condition in conditions:
+        query = query.where(condition)
+        count_query = count_query.where(condition)
+    query = _scope_households(query, user)
+    count_query = _scope_households(count_query, user)
+    rows = session.exec(query.order_by(col(Household.household_no)).offset(offset).limit(limit)).all()
+    return [(h, name, n) for h, name, n in rows], session.exec(count_query).one()
+
+
+def get_household(session: Session, user: User, household_no: str) -> Household:
+    household = session.exec(select(Household).where(Household.household_no == household_no.strip())).first()
+    if household is None or not can_see_division(user, household.village_code):
+        raise NotFound(
+            "户不存在或不在您的辖区内 (no such household in your jurisdiction)",
+            code="household_not_found",
+            field="household_no",
+        )
+    return household
+
+
+def list_members(session: Session, household: Household) -> list[Member]:
+    return list(
+        session.exec(
+            select(Member)
+            .where(Member.household_id == household.id)
+            .order_by(Member.relation != HEAD_RELATION, col(Member.birth_date))
+        ).all()
+    )
+
+
+# --- roster imports, as the pages and the API see them -----------------------------------------------------------
+
+
+def may_import_rosters(user: User) -> bool:
+    return user.role in (Role.county_office, Role.province_office, Role.admin)
+
+
+def list_imports(session: Session, user: User, *, limit: int = 50, offset: int = 0) -> tuple[list[RosterImport], int]:
+    query = select(RosterImport)
+    count_query = select(func.count()).select_from(RosterImport)
+    prefix = county_prefix(user)
+    if prefix:
+        query = query.where(RosterImport.county_code == prefix)
+        count_query = count_query.where(RosterImport.county_code == prefix)
+    rows = session.exec(query.order_by(col(RosterImport.id).desc()).offset(offset).limit(limit)).all()
+    return list(rows), session.exec(count_query).one()
+
+
+def get_import(session: Session, user: User, import_id: int) -> RosterImport:
+    row = session.get(RosterImport, import_id)
+    prefix = county_prefix(user)
+    if row is None or not may_import_rosters(user) or (prefix and row.county_code != prefix):
+        raise NotFound("导入记录不存在 (no such import)", code="import_not_found", field="id")
+    return row
+
+
+def start_web_import(
+    session: Session,
+    user: User,
+    *,
+    upload: BinaryIO,
+    filename: str,
+    var_dir: Path,
+    max_bytes: int,
+    dry_run: bool,
+    strict: bool,
+) -> RosterImport:
+    """Stores the uploaded file and records a queued import (committed); the caller enqueues it after the commit."""
+    if not may_import_rosters(user):
+        raise Forbidden("您的角色不能导入花名册 (your role may not import rosters)")
+    name = Path(filename or "roster").name
+    if Path(name).suffix.lower() not in (".csv", ".xlsx", ".txt"):
+        raise Invalid("只接受 .csv 或 .xlsx 文件 (only .csv or .xlsx files)", field="file")
+    uploads = var_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.NamedTemporaryFile(dir=uploads, delete=False, suffix=Path(name).suffix.lower()) as out:
+        for chunk in iter(lambda: upload.read(1 << 20), b""):
+            size += len(chunk)
+            if size > max_bytes:
+                out.close()
+                Path(out.name).unlink(missing_ok=True)
+                raise Invalid(f"文件超过 {max_bytes // (1 << 20)} MB (file too large)", field="file")
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        Path(out.name).unlink(missing_ok=True)
+        raise Invalid("文件是空的 (the file is empty)", field="file")
+    record = RosterImport(
+        filename=name[:255],
+        sha256=digest.hexdigest(),
+        size_bytes=size,
+        stored_path=out.name,
+        county_code=county_prefix(user),
+        actor=user.username,
+        actor_user_id=user.id,
+        dry_run=dry_run,
+        strict=strict,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(session, Actor.of(user), "upload", "roster_import", record.id, after={"file": name, "bytes": size})
+    session.commit()
+    return record
+
+
+def list_import_issues(
+    session: Session, import_id: int, *, errors_only: bool = False, limit: int = 200, offset: int = 0
+) -> tuple[list[RosterImportIssue], int]:
+    query = select(RosterImportIssue).where(RosterImportIssue.import_id == import_id)
+    count_query = select(func.count()).select_from(RosterImportIssue).where(RosterImportIssue.import_id == import_id)
+    if errors_only:
+        query = query.where(RosterImportIssue.severity == "error")
+        count_query = count_query.where(RosterImportIssue.severity == "error")
+    rows = session.exec(
+        query.order_by(col(RosterImportIssue.row), col(RosterImportIssue.id)).offset(offset).limit(limit)
+    )
+    return list(rows.all()), session.exec(count_query).one()

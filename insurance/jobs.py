@@ -1,0 +1,75 @@
+"""RQ jobs of the coverage domain; only the worker imports this module. Jobs take ids, never objects."""
+
+import json
+import logging
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+
+from core.audit import Actor
+from core.db import get_engine, utcnow
+from core.queue import redis_from_url
+from core.settings import get_settings
+from insurance.roster import RosterUnreadable
+from insurance.roster_import import ImportOptions, run_import
+
+log = logging.getLogger(__name__)
+PROGRESS_KEY = "tehuibao:import:{}:progress"
+
+
+def run_roster_import(import_id: int) -> dict[str, object]:
+    """Runs a queued web import once: a second delivery of the same job finds it claimed and does nothing."""
+    settings = get_settings()
+    engine = get_engine(settings.effective_database_url)
+    with engine.begin() as connection:
+        claimed = connection.execute(
+            text("UPDATE roster_import SET status = 'running', started_at = :now WHERE id = :id AND status = 'queued'"),
+            {"id": import_id, "now": utcnow()},
+        ).rowcount
+        row = connection.execute(
+            text(
+                "SELECT filename, stored_path, county_code, actor, actor_user_id, dry_run, strict FROM roster_import "
+                "WHERE id = :id"
+            ),
+            {"id": import_id},
+        ).one_or_none()
+    if not claimed or row is None:
+        return {"import_id": import_id, "skipped": True}
+    redis = redis_from_url(settings.redis_url)
+    key = PROGRESS_KEY.format(import_id)
+
+    def progress(phase: str, rows: int, done: int, total: int) -> None:
+        try:
+            redis.set(key, json.dumps({"phase": phase, "rows": rows, "done": done, "total": total}), ex=86400)
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the import must not fail for it
+            log.warning("import %s: could not publish progress", import_id)
+
+    options = ImportOptions(
+        actor=Actor(name=row.actor, user_id=row.actor_user_id),
+        today=date.today(),
+        filename=row.filename,
+        dry_run=bool(row.dry_run),
+        strict=bool(row.strict),
+        county_code=row.county_code,
+        progress=progress,
+    )
+    try:
+        outcome = run_import(engine, Path(row.stored_path), options, import_id=import_id)
+    except RosterUnreadable:
+        return {"import_id": import_id, "unusable": True}  # recorded as failed, with the reason, by run_import
+    return {"import_id": import_id, "rows": outcome.counts.rows, "applied": outcome.applied}
+
+
+def enqueue_queued_imports() -> int:
+    """The sweeper's part for imports: web uploads that never reached Redis (it was down) are queued again."""
+    from core.queue import get_queue
+
+    settings = get_settings()
+    engine = get_engine(settings.effective_database_url)
+    with engine.connect() as connection:
+        ids = [i for (i,) in connection.execute(text("SELECT id FROM roster_import WHERE status = 'queued'"))]
+    queue = get_queue(redis_from_url(settings.redis_url), settings.queue_name)
+    for import_id in ids:
+        queue.enqueue(run_roster_import, import_id, job_id=f"roster-import-{import_id}", job_timeout=4 * 3600)
+    return len(ids)

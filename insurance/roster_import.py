@@ -1,0 +1,632 @@
+"""The roster import use case: stream a file into a staging table, check it as a whole in SQL, merge it.
+
+Why this shape: a province is 4.45 million rows, so nothing is held in memory beyond one batch. Row checks are
+pure Python (insurance.roster); checks that need the whole file (an ID used twice, a household without exactly
+one head) and the merge into the register are set-based SQL over a temporary staging table. Everything happens
+in one transaction: a crash or a killed process leaves the register as it was. The register changes inside a
+savepoint, so --strict and --dry-run can undo them and still keep the record of the attempt and its report.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from core.audit import Actor
+from core.db import utcnow
+from insurance.roster import (
+    HEAD_RELATION,
+    STAGE_FIELDS,
+    Checked,
+    HeaderMap,
+    Problem,
+    RosterFile,
+    RosterUnreadable,
+    check_record,
+    open_roster,
+)
+
+BATCH = 5000
+Progress = Callable[[str, int, int, int], None]  # phase, rows read, bytes done, bytes total
+
+_STAGE_TYPES = {
+    "row_no": "INTEGER PRIMARY KEY",
+    "ok": "BOOLEAN NOT NULL",
+    "household_no": "VARCHAR(64)",
+    "relation": "VARCHAR(64)",
+    "id_number": "VARCHAR(18)",
+    "id_number_legacy": "VARCHAR(15)",
+    "name": "VARCHAR(50)",
+    "sex": "VARCHAR(8)",
+    "birth_date": "DATE",
+    "relation_code": "VARCHAR(2)",
+    "ethnicity": "VARCHAR(20)",
+    "village_code": "VARCHAR(12)",
+    "county_name": "VARCHAR(100)",
+    "township_name": "VARCHAR(100)",
+    "village_name": "VARCHAR(100)",
+    "poverty_attribute": "VARCHAR(32)",
+    "main_cause": "VARCHAR(2)",
+    "phone": "VARCHAR(20)",
+    "exit_year": "INTEGER",
+    "member_status": "VARCHAR(16)",
+    "status_date": "DATE",
+    "normalised": "BOOLEAN",
+}
+# Every staged row carries its household and relation (for the head count) and, when its form was valid, its
+# ID (so that a refused row never counts as "removed from the register"); accepted rows carry everything.
+_STAGE_COLUMNS = ("row_no", "ok", "household_no", "relation", "id_number", *STAGE_FIELDS[3:7], *STAGE_FIELDS[8:])
+_ISSUE_COLUMNS = ("row_no", "col", "code", "severity", "message", "value", "household_no")
+
+
+@dataclass
+class ImportOptions:
+    actor: Actor
+    today: date
+    filename: str
+    dry_run: bool = False
+    strict: bool = False
+    county_code: str | None = None  # a county office may import only its own county's rows
+    complete: bool = False  # the roster lists the whole register of its villages: who is missing is removed
+    progress: Progress | None = None
+
+
+@dataclass
+class ImportCounts:
+    rows: int = 0
+    accepted: int = 0
+    normalised: int = 0
+    rejected: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    deceased: int = 0
+    removed: int = 0
+    households: int = 0
+    households_incomplete: int = 0
+    villages_created: int = 0
+
+
+@dataclass
+class ImportOutcome:
+    import_id: int
+    counts: ImportCounts
+    applied: bool
+    already_imported: int | None = None  # the id of an earlier import of the very same file
+    extra_columns: list[str] = field(default_factory=list)
+    file_format: str = ""
+    encoding: str | None = None
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def known_county_codes(connection: Connection) -> frozenset[str]:
+    rows = connection.execute(text("SELECT code FROM division WHERE level = 'county'"))
+    return frozenset(code[:6] for (code,) in rows)
+
+
+# --- staging ----------------------------------------------------------------------------------------------------
+
+
+def _create_staging(connection: Connection) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    temp = "TEMP"
+    suffix = " ON COMMIT DROP" if postgres else ""
+    for name in ("roster_stage", "roster_stage_issue", "roster_stage_household"):
+        if not postgres:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    columns = ", ".join(f"{c} {_STAGE_TYPES[c]}" for c in _STAGE_COLUMNS)
+    connection.exec_driver_sql(f"CREATE {temp} TABLE roster_stage ({columns}){suffix}")
+    connection.exec_driver_sql(
+        f"CREATE {temp} TABLE roster_stage_issue (row_no INTEGER NOT NULL, col VARCHAR(64), code VARCHAR(40), "
+        f"severity VARCHAR(8), message VARCHAR(500), value VARCHAR(200), household_no VARCHAR(64)){suffix}"
+    )
+
+
+def _drop_staging(connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        for name in ("roster_stage", "roster_stage_issue", "roster_stage_household"):
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+class _Loader:
+    """Writes staged rows and issues in batches: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.rows: list[tuple[Any, ...]] = []
+        self.issues: list[tuple[Any, ...]] = []
+
+    def add_row(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def add_issue(self, issue: tuple[Any, ...]) -> None:
+        self.issues.append(issue)
+        if len(self.issues) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self._write("roster_stage", _STAGE_COLUMNS, self.rows)
+        self._write("roster_stage_issue", _ISSUE_COLUMNS, self.issues)
+        self.rows, self.issues = [], []
+
+    def _write(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            raw = self.connection.connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor = self.connection.connection.driver_connection.cursor()
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            cursor.close()
+
+
+def _stage(roster: RosterFile, loader: _Loader, options: ImportOptions, counties: frozenset[str]) -> ImportCounts:
+    header = roster.header
+    counts = ImportCounts()
+    allowed = options.county_code
+    for row_no, cells in roster.records:
+        checked = check_record(row_no, cells, header, today=options.today, known_counties=counties)
+        counts.rows += 1
+        if checked.problem is None and allowed and checked.household_no[:6] != allowed:
+            checked.values = None
+            checked.problem = _outside(checked, allowed)
+        _stage_one(checked, header, loader, counts)
+        if options.progress and counts.rows % 10_000 == 0:
+            options.progress("reading", counts.rows, roster.position(), roster.size_bytes)
+    loader.flush()
+    return counts
+
+
+def _outside(checked: Checked, county: str) -> Problem:
+    return Problem(
+        "household_no",
+        "outside_jurisdiction",
+        f"户编号 {checked.household_no} 不属于本县（{county}），不能由本县导入 (outside your county)",
+        checked.household_no,
+    )
+
+
+def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader, counts: ImportCounts) -> None:
+    if checked.values is not None:
+        values = checked.values
+        loader.add_row((values[0], True, values[1], values[7], values[2], *values[3:7], *values[8:]))
+        counts.accepted += 1
+        if checked.fixes:
+            counts.normalised += 1
+    else:
+        loader.add_row(
+            (checked.row_no, False, checked.household_no, checked.relation, checked.id_number)
+            + (None,) * (len(_STAGE_COLUMNS) - 5)
+        )
+    problem = checked.problem
+    if problem is not None:
+        loader.add_issue(
+            (
+                checked.row_no,
+                header.header_of(problem.column),
+                problem.code,
+                "error",
+                problem.message,
+                _short(problem.value),
+                checked.household_no,
+            )
+        )
+    for fix in checked.fixes:
+        loader.add_issue(
+            (
+                checked.row_no,
+                header.header_of(fix.column),
+                fix.code,
+                "fixed",
+                f"“{fix.value}”已修正为“{fix.fixed}” (normalised)",
+                _short(fix.value),
+                checked.household_no,
+            )
+        )
+
+
+def _short(value: str | None) -> str | None:
+    return value[:200] if value is not None else None
+
+
+# --- whole-file checks in SQL -------------------------------------------------------------------------------------
+
+
+def _check_whole_file(connection: Connection, header: HeaderMap) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    connection.exec_driver_sql("CREATE INDEX roster_stage_hh ON roster_stage (household_no)")
+    connection.exec_driver_sql("CREATE INDEX roster_stage_id ON roster_stage (id_number)")
+    if postgres:
+        connection.exec_driver_sql("ANALYZE roster_stage")
+    id_header = header.header_of("id_number")
+    relation_header = header.header_of("relation")
+    # The same ID twice: the earliest accepted row keeps it, every later one is refused, naming that row.
+    connection.execute(
+        text(
+            "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
+            "SELECT d.row_no, :col, 'duplicate_id_in_file', 'error', "
+            "'证件号码 ' || d.id_number || ' 与第 ' || CAST(d.first_row AS VARCHAR(12)) || "
+            "' 行重复 (ID number already used by row ' || CAST(d.first_row AS VARCHAR(12)) || ')', "
+            "d.id_number, d.household_no FROM ("
+            "  SELECT row_no, id_number, household_no, MIN(row_no) OVER (PARTITION BY id_number) AS first_row "
+            "  FROM roster_stage WHERE ok) d WHERE d.row_no > d.first_row"
+        ),
+        {"col": id_header},
+    )
+    connection.execute(
+        text(
+            "UPDATE roster_stage SET ok = FALSE WHERE ok AND row_no IN ("
+            "SELECT row_no FROM roster_stage_issue WHERE code = 'duplicate_id_in_file')"
+        )
+    )
+    # A household must have exactly one head among all its rows; otherwise none of it is stored.
+    bad_households = (
+        "SELECT household_no, SUM(CASE WHEN relation = :head THEN 1 ELSE 0 END) AS heads "
+        "FROM roster_stage GROUP BY household_no "
+        "HAVING SUM(CASE WHEN relation = :head THEN 1 ELSE 0 END) <> 1"
+    )
+    connection.execute(
+        text(
+            "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
+            "SELECT s.row_no, :col, CASE WHEN b.heads = 0 THEN 'no_head' ELSE 'two_heads' END, 'error', "
+            "CASE WHEN b.heads = 0 THEN '户 ' || s.household_no || ' 没有户主，整户未导入 (household has no head)' "
+            "ELSE '户 ' || s.household_no || ' 有多个户主，整户未导入 (household has more than one head)' END, "
+            f"s.relation, s.household_no FROM roster_stage s JOIN ({bad_households}) b "
+            "ON b.household_no = s.household_no WHERE s.ok"
+        ),
+        {"col": relation_header, "head": HEAD_RELATION},
+    )
+    connection.execute(
+        text(
+            "UPDATE roster_stage SET ok = FALSE WHERE ok AND household_no IN ("
+            "SELECT household_no FROM roster_stage_issue WHERE code IN ('no_head', 'two_heads'))"
+        )
+    )
+
+
+def _final_counts(connection: Connection, counts: ImportCounts) -> None:
+    row = connection.execute(
+        text(
+            "SELECT COUNT(*), SUM(CASE WHEN ok THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN ok AND normalised THEN 1 ELSE 0 END), COUNT(DISTINCT CASE WHEN ok THEN household_no END) "
+            "FROM roster_stage"
+        )
+    ).one()
+    counts.rows, counts.accepted, counts.normalised, counts.households = (int(v or 0) for v in row)
+    counts.rejected = counts.rows - counts.accepted
+    counts.households_incomplete = connection.execute(
+        text(
+            "SELECT COUNT(DISTINCT household_no) FROM roster_stage WHERE ok AND household_no IN "
+            "(SELECT household_no FROM roster_stage WHERE NOT ok)"
+        )
+    ).scalar_one()
+
+
+# --- the merge into the register ---------------------------------------------------------------------------------
+
+
+def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: date, *, complete: bool) -> None:
+    now = utcnow()
+    postgres = connection.dialect.name == "postgresql"
+    # Townships and villages, created from their 12-digit codes under the seeded counties; names kept.
+    connection.execute(
+        text(
+            "INSERT INTO division (code, name, level, parent_code) "
+            "SELECT SUBSTR(village_code, 1, 9) || '000', MIN(township_name), 'township', "
+            "SUBSTR(village_code, 1, 6) || '000000' FROM roster_stage WHERE ok "
+            "AND SUBSTR(village_code, 1, 9) || '000' NOT IN (SELECT code FROM division) "
+            "GROUP BY SUBSTR(village_code, 1, 9), SUBSTR(village_code, 1, 6)"
+        )
+    )
+    counts.villages_created = connection.execute(
+        text(
+            "INSERT INTO division (code, name, level, parent_code) "
+            "SELECT village_code, MIN(village_name), 'village', SUBSTR(village_code, 1, 9) || '000' "
+            "FROM roster_stage WHERE ok AND village_code NOT IN (SELECT code FROM division) GROUP BY village_code"
+        )
+    ).rowcount
+    connection.execute(
+        text(
+            "UPDATE division SET name = (SELECT MIN(s.village_name) FROM roster_stage s "
+            "WHERE s.ok AND s.village_code = division.code) "
+            "WHERE level = 'village' AND code IN (SELECT village_code FROM roster_stage WHERE ok) "
+            "AND name <> (SELECT MIN(s.village_name) FROM roster_stage s WHERE s.ok AND s.village_code = division.code)"
+        )
+    )
+    # One source row per household: its head's row when accepted, else its first accepted row.
+    connection.exec_driver_sql(
+        (
+            "CREATE TEMP TABLE roster_stage_household ON COMMIT DROP AS "
+            if postgres
+            else "CREATE TEMP TABLE roster_stage_household AS "
+        )
+        + "SELECT s.household_no, s.village_code, SUBSTR(s.village_code, 1, 6) AS county_code, s.poverty_attribute, "
+        "s.main_cause, s.phone, s.exit_year, "
+        "CASE WHEN EXISTS (SELECT 1 FROM roster_stage r WHERE r.household_no = s.household_no AND NOT r.ok) "
+        "THEN 1 ELSE 0 END AS incomplete "
+        "FROM roster_stage s JOIN (SELECT household_no, "
+        "COALESCE(MIN(CASE WHEN relation = '户主' THEN row_no END), MIN(row_no)) AS pick "
+        "FROM roster_stage WHERE ok GROUP BY household_no) p ON p.pick = s.row_no"
+    )
+    connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_household_no ON roster_stage_household (household_no)")
+    if postgres:
+        connection.exec_driver_sql("ANALYZE roster_stage_household")
+    incomplete = "(incomplete = 1)"
+    params = {"now": now, "import_id": import_id, "today": today}
+    connection.execute(
+        text(
+            "INSERT INTO household (household_no, village_code, county_code, poverty_attribute, main_cause, phone, "
+            "exit_year, is_incomplete, last_import_id, created_at, updated_at) "
+            f"SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
+            f"{incomplete}, :import_id, :now, :now FROM roster_stage_household h "
+            "WHERE NOT EXISTS (SELECT 1 FROM household x WHERE x.household_no = h.household_no)"
+        ),
+        params,
+    )
+    connection.execute(
+        text(
+            "UPDATE household SET village_code = h.village_code, county_code = h.county_code, "
+            "poverty_attribute = h.poverty_attribute, main_cause = h.main_cause, phone = h.phone, "
+            f"exit_year = h.exit_year, is_incomplete = {incomplete}, removed_on = NULL, "
+            "last_import_id = :import_id, updated_at = :now "
+            "FROM roster_stage_household h WHERE household.household_no = h.household_no AND ("
+            "household.village_code <> h.village_code OR household.poverty_attribute <> h.poverty_attribute "
+            "OR household.main_cause <> h.main_cause OR household.removed_on IS NOT NULL "
+            "OR COALESCE(household.phone, '') <> COALESCE(h.phone, '') "
+            "OR COALESCE(household.exit_year, 0) <> COALESCE(h.exit_year, 0) "
+            f"OR household.is_incomplete <> {incomplete})"
+        ),
+        params,
+    )
+    # Members: who is new, who moved to another household, who died, who changed otherwise.
+    joined = (
+        "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
+        "JOIN member m ON m.id_number = s.id_number WHERE s.ok"
+    )
+    counts.moved = connection.execute(text(f"SELECT COUNT(*) {joined} AND m.household_id <> h.id")).scalar_one()
+    counts.deceased = connection.execute(
+        text(f"SELECT COUNT(*) {joined} AND s.member_status = 'deceased' AND m.status <> 'deceased'")
+    ).scalar_one()
+    counts.created = connection.execute(
+        text(
+            "INSERT INTO member (id_number, id_number_legacy, household_id, name, sex, birth_date, relation, "
+            "relation_code, ethnicity, status, status_date, created_at, updated_at) "
+            "SELECT s.id_number, s.id_number_legacy, h.id, s.name, s.sex, s.birth_date, s.relation, s.relation_code, "
+            "s.ethnicity, s.member_status, s.status_date, :now, :now "
+            "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
+            "WHERE s.ok AND NOT EXISTS (SELECT 1 FROM member m WHERE m.id_number = s.id_number)"
+        ),
+        params,
+    ).rowcount
+    counts.updated = connection.execute(
+        text(
+            "UPDATE member SET id_number_legacy = COALESCE(x.id_number_legacy, member.id_number_legacy), "
+            "household_id = x.household_id, name = x.name, sex = x.sex, birth_date = x.birth_date, "
+            "relation = x.relation, relation_code = x.relation_code, ethnicity = x.ethnicity, "
+            "status = x.member_status, status_date = x.status_date, updated_at = :now "
+            "FROM (SELECT s.*, h.id AS household_id FROM roster_stage s "
+            "JOIN household h ON h.household_no = s.household_no WHERE s.ok) x "
+            "WHERE member.id_number = x.id_number AND (member.household_id <> x.household_id "
+            "OR member.name <> x.name OR member.sex <> x.sex OR member.birth_date <> x.birth_date "
+            "OR member.relation <> x.relation OR member.ethnicity <> x.ethnicity "
+            "OR member.status <> x.member_status "
+            "OR COALESCE(member.status_date, :today) <> COALESCE(x.status_date, :today))"
+        ),
+        params,
+    ).rowcount
+    counts.unchanged = counts.accepted - counts.created - counts.updated
+    # Removed from the register: active members whom the roster no longer lists, in the households it lists
+    # (or, for a complete roster, in the villages it lists). A household with a refused row is left alone: its
+    # missing member may be the refused one.
+    if complete:
+        scope = "h.village_code IN (SELECT DISTINCT village_code FROM roster_stage WHERE ok)"
+    else:
+        scope = "h.household_no IN (SELECT household_no FROM roster_stage WHERE ok)"
+    counts.removed = connection.execute(
+        text(
+            "UPDATE member SET status = 'removed', status_date = :today, updated_at = :now "
+            f"WHERE status = 'active' AND household_id IN (SELECT h.id FROM household h WHERE {scope} "
+            "AND h.household_no NOT IN (SELECT household_no FROM roster_stage WHERE NOT ok)) "
+            "AND id_number NOT IN (SELECT id_number FROM roster_stage WHERE id_number IS NOT NULL)"
+        ),
+        params,
+    ).rowcount
+    if complete:
+        connection.execute(
+            text(
+                "UPDATE household SET removed_on = :today, updated_at = :now WHERE removed_on IS NULL "
+                "AND village_code IN (SELECT DISTINCT village_code FROM roster_stage WHERE ok) "
+                "AND household_no NOT IN (SELECT household_no FROM roster_stage) "
+                "AND NOT EXISTS (SELECT 1 FROM member m WHERE m.household_id = household.id AND m.status = 'active')"
+            ),
+            params,
+        )
+
+
+# --- the use case -------------------------------------------------------------------------------------------------
+
+
+def create_import(
+    connection: Connection, options: ImportOptions, *, sha256: str, size: int, stored_path: str | None = None
+) -> int:
+    """The record of an import (queued); committed by the caller so a web upload can show it at once."""
+    result = connection.execute(
+        text(
+            "INSERT INTO roster_import (filename, sha256, size_bytes, stored_path, county_code, actor, actor_user_id, "
+            "status, dry_run, strict, applied, rows, accepted, normalised, rejected, created, updated, unchanged, "
+            "moved, deceased, removed, households, households_incomplete, villages_created, created_at) VALUES "
+            "(:filename, :sha256, :size, :stored_path, :county, :actor, :user_id, 'queued', :dry_run, :strict, "
+            "FALSE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, :now) RETURNING id"
+        ),
+        {
+            "filename": options.filename[:255],
+            "sha256": sha256,
+            "size": size,
+            "stored_path": stored_path,
+            "county": options.county_code,
+            "actor": options.actor.name,
+            "user_id": options.actor.user_id,
+            "dry_run": options.dry_run,
+            "strict": options.strict,
+            "now": utcnow(),
+        },
+    )
+    return int(result.scalar_one())
+
+
+def run_import(engine: Engine, path: Path, options: ImportOptions, import_id: int | None = None) -> ImportOutcome:
+    """Imports one roster file in one transaction; raises RosterUnreadable for a file that is not a roster."""
+    sha256 = file_digest(path)
+    size = path.stat().st_size
+    if import_id is None:
+        with engine.begin() as connection:
+            import_id = create_import(connection, options, sha256=sha256, size=size)
+    try:
+        return _run(engine, path, options, import_id, sha256)
+    except RosterUnreadable as exc:
+        _mark_failed(engine, import_id, exc.message)
+        raise
+    except Exception as exc:
+        _mark_failed(
+            engine, import_id, f"导入失败，未写入任何数据 (import failed, nothing written): {type(exc).__name__}"
+        )
+        raise
+
+
+def _mark_failed(engine: Engine, import_id: int, message: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE roster_import SET status = 'failed', message = :m, finished_at = :now WHERE id = :id"),
+            {"m": message[:1000], "now": utcnow(), "id": import_id},
+        )
+
+
+def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha256: str) -> ImportOutcome:
+    roster = open_roster(path)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            earlier = connection.execute(
+                text(
+                    "SELECT MAX(id) FROM roster_import WHERE sha256 = :sha AND status = 'done' AND applied "
+                    "AND id <> :id"
+                ),
+                {"sha": sha256, "id": import_id},
+            ).scalar_one()
+            connection.execute(
+                text(
+                    "UPDATE roster_import SET status = 'running', started_at = :now, file_format = :fmt, "
+                    "encoding = :enc WHERE id = :id"
+                ),
+                {"now": utcnow(), "fmt": roster.file_format, "enc": roster.encoding, "id": import_id},
+            )
+            _create_staging(connection)
+            counties = known_county_codes(connection)
+            loader = _Loader(connection)
+            for extra in roster.header.extra:
+                loader.add_issue(
+                    (1, extra, "extra_column", "note", f"未知的列“{extra}”已忽略 (unknown column ignored)", None, None)
+                )
+            counts = _stage(roster, loader, options, counties)
+            if options.progress:
+                options.progress("checking", counts.rows, roster.size_bytes, roster.size_bytes)
+            _check_whole_file(connection, roster.header)
+            _final_counts(connection, counts)
+            savepoint = connection.begin_nested()
+            _merge(connection, counts, import_id, options.today, complete=options.complete)
+            applied = not options.dry_run and not (options.strict and counts.rejected > 0)
+            if applied:
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+            _record(connection, import_id, counts, applied, options)
+            _drop_staging(connection)
+            transaction.commit()
+        except BaseException:
+            transaction.rollback()
+            raise
+    if options.progress:
+        options.progress("done", counts.rows, roster.size_bytes, roster.size_bytes)
+    return ImportOutcome(
+        import_id=import_id,
+        counts=counts,
+        applied=applied,
+        already_imported=earlier,
+        extra_columns=roster.header.extra,
+        file_format=roster.file_format,
+        encoding=roster.encoding,
+    )
+
+
+def _record(
+    connection: Connection, import_id: int, counts: ImportCounts, applied: bool, options: ImportOptions
+) -> None:
+    connection.execute(
+        text(
+            'INSERT INTO roster_import_issue (import_id, row, "column", code, severity, message, value, household_no) '
+            "SELECT :id, row_no, col, code, severity, message, value, household_no FROM roster_stage_issue"
+        ),
+        {"id": import_id},
+    )
+    fields = {name: getattr(counts, name) for name in ImportCounts.__dataclass_fields__}
+    sets = ", ".join(f"{name} = :{name}" for name in fields)
+    message = None
+    if options.strict and counts.rejected:
+        message = f"严格模式：有 {counts.rejected} 行被拒绝，花名册未作任何修改 (strict: nothing written)"
+    elif options.dry_run:
+        message = "试运行：花名册未作任何修改 (dry run: nothing written)"
+    connection.execute(
+        text(
+            f"UPDATE roster_import SET {sets}, status = 'done', applied = :applied, message = :message, "
+            "finished_at = :now WHERE id = :id"
+        ),
+        {**fields, "applied": applied, "message": message, "now": utcnow(), "id": import_id},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO audit_log (at, actor_user_id, actor, action, entity_type, entity_id, after) "
+            "VALUES (:now, :user_id, :actor, 'import', 'roster_import', :id, :after)"
+        ),
+        {
+            "now": utcnow(),
+            "user_id": options.actor.user_id,
+            "actor": options.actor.name,
+            "id": str(import_id),
+            "after": json.dumps({**fields, "applied": applied, "file": options.filename}, ensure_ascii=False),
+        },
+    )
+
+
+def iter_issues(connection: Connection, import_id: int, *, errors_only: bool = False) -> Iterator[dict[str, Any]]:
+    """The import's report rows, by row number, streamed."""
+    where = " AND severity = 'error'" if errors_only else ""
+    result = connection.execution_options(yield_per=5000).execute(
+        text(
+            'SELECT row, "column", code, severity, message, value, household_no FROM roster_import_issue '
+            f"WHERE import_id = :id{where} ORDER BY row, id"
+        ),
+        {"id": import_id},
+    )
+    for row in result:
+        yield dict(row._mapping)
