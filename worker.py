@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     finally:
         stop.set()
+        beat.join(timeout=10)  # a beat in flight must not land after the key is cleared
         with contextlib.suppress(Exception):  # best effort on the way out; the key expires anyway
             clear_heartbeat(connection, name)
     return 0
