@@ -62,6 +62,7 @@ _STAGE_TYPES = {
 # Every staged row carries its household and relation (for the head count) and, when its form was valid, its
 # ID (so that a refused row never counts as "removed from the register"); accepted rows carry everything.
 _STAGE_COLUMNS = ("row_no", "ok", "household_no", "relation", "id_number", *STAGE_FIELDS[3:7], *STAGE_FIELDS[8:])
+_TEMP_TABLES = ("roster_stage", "roster_stage_issue", "roster_stage_household", "roster_stage_village")
 _ISSUE_COLUMNS = ("row_no", "col", "code", "severity", "message", "value", "household_no")
 
 
@@ -125,7 +126,7 @@ def _create_staging(connection: Connection) -> None:
     postgres = connection.dialect.name == "postgresql"
     temp = "TEMP"
     suffix = " ON COMMIT DROP" if postgres else ""
-    for name in ("roster_stage", "roster_stage_issue", "roster_stage_household"):
+    for name in _TEMP_TABLES:
         if not postgres:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
     columns = ", ".join(f"{c} {_STAGE_TYPES[c]}" for c in _STAGE_COLUMNS)
@@ -138,7 +139,7 @@ def _create_staging(connection: Connection) -> None:
 
 def _drop_staging(connection: Connection) -> None:
     if connection.dialect.name != "postgresql":
-        for name in ("roster_stage", "roster_stage_issue", "roster_stage_household"):
+        for name in _TEMP_TABLES:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
 
 
@@ -330,37 +331,37 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
     now = utcnow()
     postgres = connection.dialect.name == "postgresql"
     # Townships and villages, created from their 12-digit codes under the seeded counties; names kept.
+    temp_prefix = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if postgres else "CREATE TEMP TABLE {} AS "
+    connection.exec_driver_sql(
+        temp_prefix.format("roster_stage_village")
+        + "SELECT village_code, MIN(township_name) AS township_name, MIN(village_name) AS village_name "
+        "FROM roster_stage WHERE ok GROUP BY village_code"
+    )
     connection.execute(
         text(
             "INSERT INTO division (code, name, level, parent_code) "
-            "SELECT SUBSTR(village_code, 1, 9) || '000', MIN(township_name), 'township', "
-            "SUBSTR(village_code, 1, 6) || '000000' FROM roster_stage WHERE ok "
-            "AND SUBSTR(village_code, 1, 9) || '000' NOT IN (SELECT code FROM division) "
-            "GROUP BY SUBSTR(village_code, 1, 9), SUBSTR(village_code, 1, 6)"
+            "SELECT SUBSTR(v.village_code, 1, 9) || '000', MIN(v.township_name), 'township', "
+            "MIN(SUBSTR(v.village_code, 1, 6)) || '000000' FROM roster_stage_village v "
+            "WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = SUBSTR(v.village_code, 1, 9) || '000') "
+            "GROUP BY SUBSTR(v.village_code, 1, 9)"
         )
     )
     counts.villages_created = connection.execute(
         text(
             "INSERT INTO division (code, name, level, parent_code) "
-            "SELECT village_code, MIN(village_name), 'village', SUBSTR(village_code, 1, 9) || '000' "
-            "FROM roster_stage WHERE ok AND village_code NOT IN (SELECT code FROM division) GROUP BY village_code"
+            "SELECT v.village_code, v.village_name, 'village', SUBSTR(v.village_code, 1, 9) || '000' "
+            "FROM roster_stage_village v WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = v.village_code)"
         )
     ).rowcount
     connection.execute(
         text(
-            "UPDATE division SET name = (SELECT MIN(s.village_name) FROM roster_stage s "
-            "WHERE s.ok AND s.village_code = division.code) "
-            "WHERE level = 'village' AND code IN (SELECT village_code FROM roster_stage WHERE ok) "
-            "AND name <> (SELECT MIN(s.village_name) FROM roster_stage s WHERE s.ok AND s.village_code = division.code)"
+            "UPDATE division SET name = v.village_name FROM roster_stage_village v "
+            "WHERE division.code = v.village_code AND division.name <> v.village_name"
         )
     )
     # One source row per household: its head's row when accepted, else its first accepted row.
     connection.exec_driver_sql(
-        (
-            "CREATE TEMP TABLE roster_stage_household ON COMMIT DROP AS "
-            if postgres
-            else "CREATE TEMP TABLE roster_stage_household AS "
-        )
+        temp_prefix.format("roster_stage_household")
         + "SELECT s.household_no, s.village_code, SUBSTR(s.village_code, 1, 6) AS county_code, s.poverty_attribute, "
         "s.main_cause, s.phone, s.exit_year, "
         "CASE WHEN EXISTS (SELECT 1 FROM roster_stage r WHERE r.household_no = s.household_no AND NOT r.ok) "
@@ -374,16 +375,8 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
         connection.exec_driver_sql("ANALYZE roster_stage_household")
     incomplete = "(incomplete = 1)"
     params = {"now": now, "import_id": import_id, "today": today}
-    connection.execute(
-        text(
-            "INSERT INTO household (household_no, village_code, county_code, poverty_attribute, main_cause, phone, "
-            "exit_year, is_incomplete, last_import_id, created_at, updated_at) "
-            f"SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
-            f"{incomplete}, :import_id, :now, :now FROM roster_stage_household h "
-            "WHERE NOT EXISTS (SELECT 1 FROM household x WHERE x.household_no = h.household_no)"
-        ),
-        params,
-    )
+    # Updates before inserts, and inserts by ON CONFLICT: an anti-join against a table the same statement fills
+    # degrades to a scan per row when the planner believes the table empty.
     connection.execute(
         text(
             "UPDATE household SET village_code = h.village_code, county_code = h.county_code, "
@@ -399,7 +392,20 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
         ),
         params,
     )
-    # Members: who is new, who moved to another household, who died, who changed otherwise.
+    connection.execute(
+        text(
+            "INSERT INTO household (household_no, village_code, county_code, poverty_attribute, main_cause, phone, "
+            "exit_year, is_incomplete, last_import_id, created_at, updated_at) "
+            f"SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
+            f"{incomplete}, :import_id, :now, :now FROM roster_stage_household h WHERE TRUE "
+            "ON CONFLICT (household_no) DO NOTHING"
+        ),
+        params,
+    )
+    if postgres:  # the planner must know the real sizes, or it joins millions of rows by nested loops
+        connection.exec_driver_sql("ANALYZE household")
+        connection.exec_driver_sql("ANALYZE member")
+    # Members: who moved to another household, who died, who changed otherwise, who is new.
     joined = (
         "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
         "JOIN member m ON m.id_number = s.id_number WHERE s.ok"
@@ -408,17 +414,6 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
     counts.deceased = connection.execute(
         text(f"SELECT COUNT(*) {joined} AND s.member_status = 'deceased' AND m.status <> 'deceased'")
     ).scalar_one()
-    counts.created = connection.execute(
-        text(
-            "INSERT INTO member (id_number, id_number_legacy, household_id, name, sex, birth_date, relation, "
-            "relation_code, ethnicity, status, status_date, created_at, updated_at) "
-            "SELECT s.id_number, s.id_number_legacy, h.id, s.name, s.sex, s.birth_date, s.relation, s.relation_code, "
-            "s.ethnicity, s.member_status, s.status_date, :now, :now "
-            "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
-            "WHERE s.ok AND NOT EXISTS (SELECT 1 FROM member m WHERE m.id_number = s.id_number)"
-        ),
-        params,
-    ).rowcount
     counts.updated = connection.execute(
         text(
             "UPDATE member SET id_number_legacy = COALESCE(x.id_number_legacy, member.id_number_legacy), "
@@ -435,20 +430,33 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
         ),
         params,
     ).rowcount
+    counts.created = connection.execute(
+        text(
+            "INSERT INTO member (id_number, id_number_legacy, household_id, name, sex, birth_date, relation, "
+            "relation_code, ethnicity, status, status_date, created_at, updated_at) "
+            "SELECT s.id_number, s.id_number_legacy, h.id, s.name, s.sex, s.birth_date, s.relation, s.relation_code, "
+            "s.ethnicity, s.member_status, s.status_date, :now, :now "
+            "FROM roster_stage s JOIN household h ON h.household_no = s.household_no WHERE s.ok "
+            "ON CONFLICT (id_number) DO NOTHING"
+        ),
+        params,
+    ).rowcount
+    if postgres:
+        connection.exec_driver_sql("ANALYZE member")
     counts.unchanged = counts.accepted - counts.created - counts.updated
     # Removed from the register: active members whom the roster no longer lists, in the households it lists
     # (or, for a complete roster, in the villages it lists). A household with a refused row is left alone: its
     # missing member may be the refused one.
     if complete:
-        scope = "h.village_code IN (SELECT DISTINCT village_code FROM roster_stage WHERE ok)"
+        scope = "EXISTS (SELECT 1 FROM roster_stage_village v WHERE v.village_code = h.village_code)"
     else:
-        scope = "h.household_no IN (SELECT household_no FROM roster_stage WHERE ok)"
+        scope = "EXISTS (SELECT 1 FROM roster_stage_household x WHERE x.household_no = h.household_no)"
     counts.removed = connection.execute(
         text(
             "UPDATE member SET status = 'removed', status_date = :today, updated_at = :now "
             f"WHERE status = 'active' AND household_id IN (SELECT h.id FROM household h WHERE {scope} "
-            "AND h.household_no NOT IN (SELECT household_no FROM roster_stage WHERE NOT ok)) "
-            "AND id_number NOT IN (SELECT id_number FROM roster_stage WHERE id_number IS NOT NULL)"
+            "AND NOT EXISTS (SELECT 1 FROM roster_stage r WHERE r.household_no = h.household_no AND NOT r.ok)) "
+            "AND NOT EXISTS (SELECT 1 FROM roster_stage r WHERE r.id_number = member.id_number)"
         ),
         params,
     ).rowcount
@@ -456,8 +464,8 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
         connection.execute(
             text(
                 "UPDATE household SET removed_on = :today, updated_at = :now WHERE removed_on IS NULL "
-                "AND village_code IN (SELECT DISTINCT village_code FROM roster_stage WHERE ok) "
-                "AND household_no NOT IN (SELECT household_no FROM roster_stage) "
+                "AND EXISTS (SELECT 1 FROM roster_stage_village v WHERE v.village_code = household.village_code) "
+                "AND NOT EXISTS (SELECT 1 FROM roster_stage r WHERE r.household_no = household.household_no) "
                 "AND NOT EXISTS (SELECT 1 FROM member m WHERE m.household_id = household.id AND m.status = 'active')"
             ),
             params,
