@@ -109,6 +109,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
         context: dict[str, object] = {}
+        if user.role in (Role.province_office, Role.county_office):
+            context["totals"] = insurance_service.register_totals(session, user)
+            context["imports"], _ = insurance_service.list_imports(session, user, limit=5)
         if user.role == Role.province_office:
             context["prefectures"] = insurance_service.list_prefectures_with_counties(session, on=date.today())
         elif user.role == Role.county_office:

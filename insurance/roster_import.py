@@ -7,14 +7,18 @@ in one transaction: a crash or a killed process leaves the register as it was. T
 savepoint, so --strict and --dry-run can undo them and still keep the record of the attempt and its report.
 """
 
+import csv
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -144,40 +148,69 @@ def _drop_staging(connection: Connection) -> None:
 
 
 class _Loader:
-    """Writes staged rows and issues in batches: COPY on PostgreSQL, executemany on SQLite."""
+    """Streams staged rows into the staging table and spills issues to a temporary file, loaded at the end.
+
+    On PostgreSQL one COPY stays open for the whole file and a writer thread sends its data, so the database
+    ingests while Python checks the next rows (two cores at work); SQLite gets batched executemany.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.driver = connection.connection.driver_connection
         self.postgres = connection.dialect.name == "postgresql"
         self.rows: list[tuple[Any, ...]] = []
-        self.issues: list[tuple[Any, ...]] = []
+        self.issue_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 - closed in __exit__
+        self.issue_writer = csv.writer(self.issue_file)
+        self._stack = ExitStack()
+        self._copy: Any = None
+
+    def __enter__(self) -> "_Loader":
+        if self.postgres:
+            cursor = self._stack.enter_context(self.driver.cursor())
+            statement = f"COPY roster_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
+            self._copy = self._stack.enter_context(cursor.copy(statement, writer=QueuedLibpqWriter(cursor)))
+            self.add_row = self._copy.write_row  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+        self.issue_file.close()
 
     def add_row(self, row: tuple[Any, ...]) -> None:
         self.rows.append(row)
         if len(self.rows) >= BATCH:
-            self.flush()
+            self._insert("roster_stage", _STAGE_COLUMNS, self.rows)
+            self.rows = []
 
     def add_issue(self, issue: tuple[Any, ...]) -> None:
-        self.issues.append(issue)
-        if len(self.issues) >= BATCH:
-            self.flush()
+        self.issue_writer.writerow(issue)
 
-    def flush(self) -> None:
-        self._write("roster_stage", _STAGE_COLUMNS, self.rows)
-        self._write("roster_stage_issue", _ISSUE_COLUMNS, self.issues)
-        self.rows, self.issues = [], []
-
-    def _write(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
+    def finish(self) -> None:
+        """Ends the row stream, then loads the spilled issues (empty fields are NULL)."""
         if self.postgres:
-            raw = self.connection.connection.driver_connection
-            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            self._stack.close()
         else:
+            self._insert("roster_stage", _STAGE_COLUMNS, self.rows)
+            self.rows = []
+        self.issue_file.seek(0)
+        if self.postgres:
+            statement = f"COPY roster_stage_issue ({', '.join(_ISSUE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+            with self.driver.cursor() as cursor, cursor.copy(statement) as copy:
+                while chunk := self.issue_file.read(1 << 20):
+                    copy.write(chunk)
+            return
+        batch: list[tuple[Any, ...]] = []
+        for issue in csv.reader(self.issue_file):
+            batch.append(tuple(v if v != "" else None for v in issue))
+            if len(batch) >= BATCH:
+                self._insert("roster_stage_issue", _ISSUE_COLUMNS, batch)
+                batch = []
+        self._insert("roster_stage_issue", _ISSUE_COLUMNS, batch)
+
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if rows:
             marks = ", ".join("?" for _ in columns)
-            cursor = self.connection.connection.driver_connection.cursor()
+            cursor = self.driver.cursor()
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
             cursor.close()
 
@@ -195,7 +228,7 @@ def _stage(roster: RosterFile, loader: _Loader, options: ImportOptions, counties
         _stage_one(checked, header, loader, counts)
         if options.progress and counts.rows % 10_000 == 0:
             options.progress("reading", counts.rows, roster.position(), roster.size_bytes)
-    loader.flush()
+    loader.finish()
     return counts
 
 
@@ -551,12 +584,20 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
             )
             _create_staging(connection)
             counties = known_county_codes(connection)
-            loader = _Loader(connection)
-            for extra in roster.header.extra:
-                loader.add_issue(
-                    (1, extra, "extra_column", "note", f"未知的列“{extra}”已忽略 (unknown column ignored)", None, None)
-                )
-            counts = _stage(roster, loader, options, counties)
+            with _Loader(connection) as loader:
+                for extra in roster.header.extra:
+                    loader.add_issue(
+                        (
+                            1,
+                            extra,
+                            "extra_column",
+                            "note",
+                            f"未知的列“{extra}”已忽略 (unknown column ignored)",
+                            None,
+                            None,
+                        )
+                    )
+                counts = _stage(roster, loader, options, counties)
             if options.progress:
                 options.progress("checking", counts.rows, roster.size_bytes, roster.size_bytes)
             _check_whole_file(connection, roster.header)

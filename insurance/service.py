@@ -348,3 +348,23 @@ def list_import_issues(
         query.order_by(col(RosterImportIssue.row), col(RosterImportIssue.id)).offset(offset).limit(limit)
     )
     return list(rows.all()), session.exec(count_query).one()
+
+
+def register_totals(session: Session, user: User) -> dict[str, int]:
+    """Households and active members on the register within the user's jurisdiction, and the latest import."""
+    households = _scope_households(select(func.count()).select_from(Household), user)
+    members = _scope_households(
+        select(func.count())
+        .select_from(Member)
+        .join(Household, Member.household_id == Household.id)
+        .where(Member.status == MemberStatus.active),
+        user,
+    )
+    incomplete = _scope_households(
+        select(func.count()).select_from(Household).where(col(Household.is_incomplete)), user
+    )
+    return {
+        "households": session.exec(households).one(),
+        "members": session.exec(members).one(),
+        "incomplete": session.exec(incomplete).one(),
+    }

@@ -179,3 +179,16 @@ def test_household_pages_show_masked_ids_and_rare_names(
     assert "吴荣𠮷" in page and rows[0][2] not in page and rows[0][2][:6] + "*********" in page
     listing = client.get(f"/households?village={rows[0][7]}").text
     assert rows[0][0] in listing
+
+
+def test_county_home_counts_only_its_own_register(
+    client: TestClient, session: Session, engine: object, tmp_path: Path
+) -> None:
+    rows = list(generate_rows(120, seed=9, counties=[HUAYUAN, "433123"]))
+    import_file(engine, write_rows(tmp_path / "r.csv", rows))  # type: ignore[arg-type]
+    make_user(session, Role.county_office, username="huayuan", county=HUAYUAN)
+    login_page(client, "huayuan")
+    own = [r for r in rows if r[0].startswith(HUAYUAN)]
+    page = client.get("/").text
+    assert f"登记贫困户 <strong>{len({r[0] for r in own}):,}</strong> 户" in page
+    assert f"在册成员 <strong>{len(own):,}</strong> 人" in page
