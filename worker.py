@@ -5,10 +5,10 @@ Run as `python worker.py` or `tehuibao worker`.
 
 import contextlib
 import logging
-import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from rq import SimpleWorker
 
@@ -21,6 +21,18 @@ log = logging.getLogger("tehuibao.worker")
 
 
 SWEEP_SECONDS = 60
+
+
+class _Worker(SimpleWorker):
+    """Announces itself (heartbeat, sweeper) only once RQ handles SIGTERM, so a stop is always a clean one."""
+
+    on_ready: "Callable[[], None] | None" = None
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()
+        if self.on_ready is not None:
+            ready, self.on_ready = self.on_ready, None
+            ready()
 
 
 def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts: dict[str, object]) -> None:
@@ -55,23 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worker 无法启动 (cannot start): {'; '.join(warnings)}", file=sys.stderr)
         return 3
 
-    # Until RQ installs its own handlers (warm shutdown), a SIGTERM still leaves through `finally`.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     connection = redis_from_url(settings.redis_url)
     name = worker_name()
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat_loop, args=(settings, name, stop, {"harfbuzz_subset": True}), daemon=True)
-    beat.start()
     # SimpleWorker runs jobs in this process: the forking Worker's children lose WeasyPrint's warm font
     # caches, and a certificate job measured about half as long here (architecture.md); the certificates
     # benchmark re-measures this choice.
-    worker = SimpleWorker([get_queue(connection, settings.queue_name)], connection=connection, name=name)
+    worker = _Worker([get_queue(connection, settings.queue_name)], connection=connection, name=name)
+    worker.on_ready = beat.start
     log.info("worker %s listening on queue %r at %s", name, settings.queue_name, settings.redis_url)
     try:
         worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     finally:
         stop.set()
-        beat.join(timeout=10)  # a beat in flight must not land after the key is cleared
+        if beat.ident is not None:  # a beat in flight must not land after the key is cleared
+            beat.join(timeout=10)
         with contextlib.suppress(Exception):  # best effort on the way out; the key expires anyway
             clear_heartbeat(connection, name)
     return 0
