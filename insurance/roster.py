@@ -194,26 +194,44 @@ def _open_csv(path: Path, size: int) -> RosterFile:
     encoding = detect_encoding(path)
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-    reader = csv.reader(text)
+    # strict: an unmatched quote is an error, not a field that silently swallows the rest of the file.
+    reader = csv.reader(text, strict=True)
     try:
         first = next(reader)
     except StopIteration:
         raw.close()
         raise RosterUnreadable("empty_file", "文件是空的 (the file is empty)") from None
-    except csv.Error as exc:
+    except (csv.Error, UnicodeDecodeError) as exc:
         raw.close()
-        raise RosterUnreadable("not_csv", f"无法读取为CSV表格 (not a readable CSV file): {exc}") from None
-    header = map_header(first)
+        raise _unreadable(1, exc) from None
+    try:
+        header = map_header(first)
+    except RosterUnreadable:
+        raw.close()
+        raise
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        number = 1
         try:
             for number, cells in enumerate(reader, start=2):
                 if cells and any(c.strip() for c in cells):
                     yield number, cells
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise _unreadable(number + 1, exc) from None
         finally:
             raw.close()
 
     return RosterFile(path, "csv", encoding, header, records(), size, raw.tell)
+
+
+def _unreadable(row: int, exc: Exception) -> RosterUnreadable:
+    if isinstance(exc, UnicodeDecodeError):
+        return RosterUnreadable(
+            "bad_encoding", f"第 {row} 行附近的字节既不是 UTF-8 也不是 GB18030 (row {row}: unreadable characters)"
+        )
+    return RosterUnreadable(
+        "bad_csv", f"第 {row} 行附近的CSV格式有误（引号不配对？），文件未导入 (row {row}: malformed CSV: {exc})"
+    )
 
 
 def _xlsx_text(value: object) -> str:
@@ -237,6 +255,8 @@ def _open_xlsx(path: Path, size: int) -> RosterFile:
     except Exception as exc:  # noqa: BLE001 - any failure to open means an unusable workbook
         raise RosterUnreadable("not_xlsx", f"无法打开XLSX工作簿 (cannot open the workbook): {exc}") from None
     sheet = workbook["花名册"] if "花名册" in workbook.sheetnames else workbook.worksheets[0]
+    declared_rows = sheet.max_row or 1
+    sheet.reset_dimensions()  # a <dimension> that understates the sheet must not cut it short
     rows = sheet.iter_rows()
     consumed = 0
     try:
@@ -263,13 +283,24 @@ def _open_xlsx(path: Path, size: int) -> RosterFile:
         finally:
             workbook.close()
 
-    max_row = sheet.max_row or 1
-    return RosterFile(path, "xlsx", None, header, records(), size, lambda: int(size * consumed / max_row))
+    return RosterFile(
+        path, "xlsx", None, header, records(), size, lambda: min(size, int(size * consumed / declared_rows))
+    )
 
 
 # --- checking one record ------------------------------------------------------------------------------------------
 
 PHONE_PREFIXES = frozenset("3456789")
+# What the register's columns hold (insurance/models.py); longer values are refused, never cut.
+MAX_LENGTHS = {
+    "household_no": 32,
+    "relation": 10,
+    "name": 50,
+    "ethnicity": 20,
+    "county": 100,
+    "township": 100,
+    "village": 100,
+}
 MEMBER_STATUSES: dict[str, str] = {
     "": "active",
     "正常": "active",
@@ -364,11 +395,13 @@ def check_record(
     missing = [c for c in COLUMNS if pos[c.key] >= width]
     if missing:
         first = missing[0]
+        # The ID may still be there: a person listed in a short row must not count as gone from the register.
+        listed = validate_id_number(cell("id_number"), today=today).value if pos["id_number"] < width else None
         return Checked(
             row_no,
-            household_no,
-            relation,
-            None,
+            household_no[: MAX_LENGTHS["household_no"]],
+            relation[: MAX_LENGTHS["relation"]],
+            listed,
             None,
             Problem(
                 first.key,
@@ -380,13 +413,21 @@ def check_record(
     fixes: list[Fix] = []
 
     def refuse(key: str, code: str, message: str, value: str | None, id_number: str | None = None) -> Checked:
-        return Checked(row_no, household_no, relation, id_number, None, Problem(key, code, message, value), fixes)
+        return Checked(
+            row_no,
+            household_no[: MAX_LENGTHS["household_no"]],
+            relation[: MAX_LENGTHS["relation"]],
+            id_number,
+            None,
+            Problem(key, code, message[:480], value),
+            fixes,
+        )
 
     raw_id = cell("id_number")
     id_result = validate_id_number(raw_id, today=today)
     id_number = id_result.value
 
-    if not (len(household_no) == 16 and household_no.isdigit()):
+    if not (len(household_no) == 16 and household_no.isascii() and household_no.isdigit()):
         return refuse(
             "household_no",
             "bad_household_no",
@@ -448,7 +489,7 @@ def check_record(
     if not ethnicity:
         return refuse("ethnicity", "missing_value", "民族为空 (ethnicity is required)", "", id_number)
     village_code = _clean(cell("village_code"))
-    if not (len(village_code) == 12 and village_code.isdigit()):
+    if not (len(village_code) == 12 and village_code.isascii() and village_code.isdigit()):
         return refuse(
             "village_code",
             "bad_village_code",
@@ -506,7 +547,9 @@ def check_record(
             id_number,
         )
     phone = _clean(cell("phone"))
-    if phone and not (len(phone) == 11 and phone.isdigit() and phone[0] == "1" and phone[1] in PHONE_PREFIXES):
+    if phone and not (
+        len(phone) == 11 and phone.isascii() and phone.isdigit() and phone[0] == "1" and phone[1] in PHONE_PREFIXES
+    ):
         return refuse(
             "phone",
             "bad_phone",
@@ -517,7 +560,9 @@ def check_record(
     exit_text = _clean(cell("exit_year"))
     exit_year: int | None = None
     if exit_text:
-        if not (len(exit_text) == 4 and exit_text.isdigit() and 2013 <= int(exit_text) <= today.year):
+        if not (
+            len(exit_text) == 4 and exit_text.isascii() and exit_text.isdigit() and 2013 <= int(exit_text) <= today.year
+        ):
             return refuse(
                 "exit_year",
                 "bad_exit_year",
@@ -546,6 +591,21 @@ def check_record(
                 "bad_status_date",
                 f"状态变动日期“{status_date_text}”应为出生之后、今天之前的日期 (status date required)",
                 status_date_text,
+                id_number,
+            )
+    for key, value in (
+        ("name", name),
+        ("ethnicity", ethnicity),
+        ("county", county_name),
+        ("township", township_name),
+        ("village", village_name),
+    ):
+        if len(value) > MAX_LENGTHS[key]:
+            return refuse(
+                key,
+                "value_too_long",
+                f"“{header.header_of(key)}”超过 {MAX_LENGTHS[key]} 个字 (value too long)",
+                value[:50],
                 id_number,
             )
     values = (

@@ -42,8 +42,8 @@ Progress = Callable[[str, int, int, int], None]  # phase, rows read, bytes done,
 _STAGE_TYPES = {
     "row_no": "INTEGER PRIMARY KEY",
     "ok": "BOOLEAN NOT NULL",
-    "household_no": "VARCHAR(64)",
-    "relation": "VARCHAR(64)",
+    "household_no": "VARCHAR(32)",
+    "relation": "VARCHAR(10)",
     "id_number": "VARCHAR(18)",
     "id_number_legacy": "VARCHAR(15)",
     "name": "VARCHAR(50)",
@@ -136,8 +136,8 @@ def _create_staging(connection: Connection) -> None:
     columns = ", ".join(f"{c} {_STAGE_TYPES[c]}" for c in _STAGE_COLUMNS)
     connection.exec_driver_sql(f"CREATE {temp} TABLE roster_stage ({columns}){suffix}")
     connection.exec_driver_sql(
-        f"CREATE {temp} TABLE roster_stage_issue (row_no INTEGER NOT NULL, col VARCHAR(64), code VARCHAR(40), "
-        f"severity VARCHAR(8), message VARCHAR(500), value VARCHAR(200), household_no VARCHAR(64)){suffix}"
+        f"CREATE {temp} TABLE roster_stage_issue (row_no INTEGER NOT NULL, col VARCHAR(50), code VARCHAR(40), "
+        f"severity VARCHAR(8), message VARCHAR(500), value VARCHAR(200), household_no VARCHAR(32)){suffix}"
     )
 
 
@@ -266,7 +266,7 @@ def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader, counts: Imp
                 checked.household_no,
             )
         )
-    for fix in checked.fixes:
+    for fix in checked.fixes if checked.values is not None else ():  # a refused row stores nothing to fix
         loader.add_issue(
             (
                 checked.row_no,
@@ -287,7 +287,7 @@ def _short(value: str | None) -> str | None:
 # --- whole-file checks in SQL -------------------------------------------------------------------------------------
 
 
-def _check_whole_file(connection: Connection, header: HeaderMap) -> None:
+def _check_whole_file(connection: Connection, header: HeaderMap, county_code: str | None) -> None:
     postgres = connection.dialect.name == "postgresql"
     connection.exec_driver_sql("CREATE INDEX roster_stage_hh ON roster_stage (household_no)")
     connection.exec_driver_sql("CREATE INDEX roster_stage_id ON roster_stage (id_number)")
@@ -314,6 +314,25 @@ def _check_whole_file(connection: Connection, header: HeaderMap) -> None:
             "SELECT row_no FROM roster_stage_issue WHERE code = 'duplicate_id_in_file')"
         )
     )
+    if county_code:
+        # A county keeps its own register: a person registered in another county's household is not moved by it
+        # (and a dry run must not reveal where that person is registered).
+        connection.execute(
+            text(
+                "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
+                "SELECT s.row_no, :col, 'member_in_other_county', 'error', "
+                "'该证件号码登记在其他县的户中，须由该县处理 (registered in another county)', s.id_number, "
+                "s.household_no FROM roster_stage s JOIN member m ON m.id_number = s.id_number "
+                "JOIN household h ON h.id = m.household_id WHERE s.ok AND h.county_code <> :county"
+            ),
+            {"col": id_header, "county": county_code},
+        )
+        connection.execute(
+            text(
+                "UPDATE roster_stage SET ok = FALSE WHERE ok AND row_no IN ("
+                "SELECT row_no FROM roster_stage_issue WHERE code = 'member_in_other_county')"
+            )
+        )
     # A household must have exactly one head among all its rows; otherwise none of it is stored.
     bad_households = (
         "SELECT household_no, SUM(CASE WHEN relation = :head THEN 1 ELSE 0 END) AS heads "
@@ -360,7 +379,9 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
 # --- the merge into the register ---------------------------------------------------------------------------------
 
 
-def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: date, *, complete: bool) -> None:
+def _merge(
+    connection: Connection, counts: ImportCounts, import_id: int, today: date, *, complete: bool, has_status: bool
+) -> None:
     now = utcnow()
     postgres = connection.dialect.name == "postgresql"
     # Townships and villages, created from their 12-digit codes under the seeded counties; names kept.
@@ -407,7 +428,7 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
     if postgres:
         connection.exec_driver_sql("ANALYZE roster_stage_household")
     incomplete = "(incomplete = 1)"
-    params = {"now": now, "import_id": import_id, "today": today}
+    params = {"now": now, "import_id": import_id, "today": today, "never": date(1, 1, 1)}
     # Updates before inserts, and inserts by ON CONFLICT: an anti-join against a table the same statement fills
     # degrades to a scan per row when the planner believes the table empty.
     connection.execute(
@@ -447,19 +468,26 @@ def _merge(connection: Connection, counts: ImportCounts, import_id: int, today: 
     counts.deceased = connection.execute(
         text(f"SELECT COUNT(*) {joined} AND s.member_status = 'deceased' AND m.status <> 'deceased'")
     ).scalar_one()
+    # A roster without the status column says nothing about deaths or moves out: a member it lists stays as
+    # recorded, except that one removed from the register is back on it.
+    if has_status:
+        new_status, new_status_date = "x.member_status", "x.status_date"
+    else:
+        new_status = "CASE WHEN member.status = 'removed' THEN 'active' ELSE member.status END"
+        new_status_date = "CASE WHEN member.status = 'removed' THEN NULL ELSE member.status_date END"
     counts.updated = connection.execute(
         text(
             "UPDATE member SET id_number_legacy = COALESCE(x.id_number_legacy, member.id_number_legacy), "
             "household_id = x.household_id, name = x.name, sex = x.sex, birth_date = x.birth_date, "
             "relation = x.relation, relation_code = x.relation_code, ethnicity = x.ethnicity, "
-            "status = x.member_status, status_date = x.status_date, updated_at = :now "
+            f"status = {new_status}, status_date = {new_status_date}, updated_at = :now "
             "FROM (SELECT s.*, h.id AS household_id FROM roster_stage s "
             "JOIN household h ON h.household_no = s.household_no WHERE s.ok) x "
             "WHERE member.id_number = x.id_number AND (member.household_id <> x.household_id "
             "OR member.name <> x.name OR member.sex <> x.sex OR member.birth_date <> x.birth_date "
             "OR member.relation <> x.relation OR member.ethnicity <> x.ethnicity "
-            "OR member.status <> x.member_status "
-            "OR COALESCE(member.status_date, :today) <> COALESCE(x.status_date, :today))"
+            f"OR member.status <> {new_status} "
+            f"OR COALESCE(member.status_date, :never) <> COALESCE({new_status_date}, :never))"
         ),
         params,
     ).rowcount
@@ -585,7 +613,7 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
             _create_staging(connection)
             counties = known_county_codes(connection)
             with _Loader(connection) as loader:
-                for extra in roster.header.extra:
+                for extra in (e[:50] for e in roster.header.extra):
                     loader.add_issue(
                         (
                             1,
@@ -600,10 +628,17 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 counts = _stage(roster, loader, options, counties)
             if options.progress:
                 options.progress("checking", counts.rows, roster.size_bytes, roster.size_bytes)
-            _check_whole_file(connection, roster.header)
+            _check_whole_file(connection, roster.header, options.county_code)
             _final_counts(connection, counts)
             savepoint = connection.begin_nested()
-            _merge(connection, counts, import_id, options.today, complete=options.complete)
+            _merge(
+                connection,
+                counts,
+                import_id,
+                options.today,
+                complete=options.complete,
+                has_status="member_status" in roster.header.positions,
+            )
             applied = not options.dry_run and not (options.strict and counts.rejected > 0)
             if applied:
                 savepoint.commit()
