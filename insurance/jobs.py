@@ -2,7 +2,7 @@
 
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -61,15 +61,37 @@ def run_roster_import(import_id: int) -> dict[str, object]:
     return {"import_id": import_id, "rows": outcome.counts.rows, "applied": outcome.applied}
 
 
+IMPORT_TIMEOUT = timedelta(hours=4)
+
+
 def enqueue_queued_imports() -> int:
-    """The sweeper's part for imports: web uploads that never reached Redis (it was down) are queued again."""
+    """The sweeper's part for imports: web uploads that never reached Redis (it was down) are queued again, and
+    an import whose worker died (still "running" past the job timeout) is marked failed; its transaction never
+    committed, so the register is as it was."""
     from core.queue import get_queue
 
     settings = get_settings()
     engine = get_engine(settings.effective_database_url)
-    with engine.connect() as connection:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE roster_import SET status = 'failed', finished_at = :now, message = :message "
+                "WHERE status = 'running' AND started_at < :cutoff"
+            ),
+            {
+                "now": utcnow(),
+                "cutoff": utcnow() - IMPORT_TIMEOUT - timedelta(minutes=10),
+                "message": "导入进程中断，花名册未作任何修改，请重新上传 "
+                "(the worker stopped; nothing written; upload again)",
+            },
+        )
         ids = [i for (i,) in connection.execute(text("SELECT id FROM roster_import WHERE status = 'queued'"))]
     queue = get_queue(redis_from_url(settings.redis_url), settings.queue_name)
     for import_id in ids:
-        queue.enqueue(run_roster_import, import_id, job_id=f"roster-import-{import_id}", job_timeout=4 * 3600)
+        queue.enqueue(
+            run_roster_import,
+            import_id,
+            job_id=f"roster-import-{import_id}",
+            job_timeout=int(IMPORT_TIMEOUT.total_seconds()),
+        )
     return len(ids)

@@ -516,6 +516,7 @@ def _merge(
         text(
             "UPDATE member SET status = 'removed', status_date = :today, updated_at = :now "
             f"WHERE status = 'active' AND household_id IN (SELECT h.id FROM household h WHERE {scope} "
+            "AND h.created_at < :now "  # a household this import created has no one to remove
             "AND NOT EXISTS (SELECT 1 FROM roster_stage r WHERE r.household_no = h.household_no AND NOT r.ok)) "
             "AND NOT EXISTS (SELECT 1 FROM roster_stage r WHERE r.id_number = member.id_number)"
         ),

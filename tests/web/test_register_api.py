@@ -192,3 +192,24 @@ def test_county_home_counts_only_its_own_register(
     page = client.get("/").text
     assert f"登记贫困户 <strong>{len({r[0] for r in own}):,}</strong> 户" in page
     assert f"在册成员 <strong>{len(own):,}</strong> 人" in page
+
+
+def test_an_import_whose_worker_died_is_marked_failed_by_the_sweeper(
+    client: TestClient, session: Session, job_env: Settings, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from insurance.jobs import enqueue_queued_imports
+    from insurance.models import RosterImport
+
+    make_user(session, Role.province_office, username="province")
+    headers = bearer(client, "province")
+    created = upload(client, headers, write_rows(tmp_path / "r.csv", list(generate_rows(5, seed=10))))
+    record = session.get(RosterImport, created["id"])
+    record.status, record.started_at = "running", utcnow() - timedelta(hours=5)
+    session.add(record)
+    session.commit()
+    enqueue_queued_imports()
+    body = client.get(f"/api/roster-imports/{created['id']}", headers=headers).json()
+    assert body["status"] == "failed" and "nothing written" in body["message"]
