@@ -128,20 +128,10 @@ def import_public(request: Request, row: RosterImport) -> RosterImportPublic:
     return public
 
 
-@router.post(
-    "/roster-imports",
-    response_model=RosterImportPublic,
-    status_code=202,
-    summary="Upload a roster (CSV in UTF-8 or GB18030, or XLSX); a worker imports it",
-)
-def create_roster_import(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    file: Annotated[UploadFile, File(description="the roster")],
-    dry_run: Annotated[bool, Form()] = False,
-    strict: Annotated[bool, Form()] = False,
-) -> RosterImportPublic:
+def submit_import(
+    request: Request, session: Session, user: User, file: UploadFile, *, dry_run: bool, strict: bool
+) -> RosterImport:
+    """Stores and records the upload (committed), then enqueues it; shared by the API and the upload page."""
     settings = request.app.state.settings
     record = service.start_web_import(
         session,
@@ -161,6 +151,24 @@ def create_roster_import(
         job_id=f"roster-import-{record.id}",
         timeout=4 * 3600,
     )
+    return record
+
+
+@router.post(
+    "/roster-imports",
+    response_model=RosterImportPublic,
+    status_code=202,
+    summary="Upload a roster (CSV in UTF-8 or GB18030, or XLSX); a worker imports it",
+)
+def create_roster_import(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="the roster")],
+    dry_run: Annotated[bool, Form()] = False,
+    strict: Annotated[bool, Form()] = False,
+) -> RosterImportPublic:
+    record = submit_import(request, session, user, file, dry_run=dry_run, strict=strict)
     return import_public(request, record)
 
 

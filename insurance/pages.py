@@ -7,10 +7,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from core.auth import CurrentUser, SessionDep
 from core.errors import DomainError
-from core.queue import try_enqueue
 from core.templating import render
 from insurance import service
-from insurance.api import IMPORT_JOB, import_public
+from insurance.api import import_public, submit_import
 from insurance.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
 from insurance.roster import POVERTY_CAUSES
 
@@ -98,18 +97,8 @@ def upload_roster(
     dry_run: Annotated[bool, Form()] = False,
     strict: Annotated[bool, Form()] = False,
 ) -> Response:
-    settings = request.app.state.settings
     try:
-        record = service.start_web_import(
-            session,
-            user,
-            upload=file.file,
-            filename=file.filename or "",
-            var_dir=settings.var_dir,
-            max_bytes=settings.max_upload_mb << 20,
-            dry_run=dry_run,
-            strict=strict,
-        )
+        record = submit_import(request, session, user, file, dry_run=dry_run, strict=strict)
     except DomainError as exc:
         rows, count = service.list_imports(session, user, limit=50)
         return render(
@@ -122,14 +111,6 @@ def upload_roster(
             count=count,
             may_import=service.may_import_rosters(user),
         )
-    try_enqueue(
-        settings.redis_url,
-        settings.queue_name,
-        IMPORT_JOB,
-        record.id,
-        job_id=f"roster-import-{record.id}",
-        timeout=4 * 3600,
-    )
     return RedirectResponse(f"/roster-imports/{record.id}", status_code=303)
 
 

@@ -417,12 +417,11 @@ def _merge(
     connection.exec_driver_sql(
         temp_prefix.format("roster_stage_household")
         + "SELECT s.household_no, s.village_code, SUBSTR(s.village_code, 1, 6) AS county_code, s.poverty_attribute, "
-        "s.main_cause, s.phone, s.exit_year, "
-        "CASE WHEN EXISTS (SELECT 1 FROM roster_stage r WHERE r.household_no = s.household_no AND NOT r.ok) "
-        "THEN 1 ELSE 0 END AS incomplete "
+        "s.main_cause, s.phone, s.exit_year, p.incomplete "
         "FROM roster_stage s JOIN (SELECT household_no, "
-        "COALESCE(MIN(CASE WHEN relation = '户主' THEN row_no END), MIN(row_no)) AS pick "
-        "FROM roster_stage WHERE ok GROUP BY household_no) p ON p.pick = s.row_no"
+        "COALESCE(MIN(CASE WHEN ok AND relation = '户主' THEN row_no END), MIN(CASE WHEN ok THEN row_no END)) AS pick, "
+        "MAX(CASE WHEN ok THEN 0 ELSE 1 END) AS incomplete "
+        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no"
     )
     connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_household_no ON roster_stage_household (household_no)")
     if postgres:

@@ -195,3 +195,33 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
         return subprocess.Popen(
             [sys.executable, "worker.py"], cwd=root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
         )
+
+
+def start_worker_and_wait(env: dict[str, str], log_path: Path, redis_url: str) -> subprocess.Popen[bytes]:
+    """A real worker whose own heartbeat (named host.pid) is in Redis: it is ready to take jobs."""
+    from core.queue import read_heartbeats, redis_from_url
+
+    process = start_worker(env, log_path)
+    name = f"{socket.gethostname()}.{process.pid}"
+    redis = redis_from_url(redis_url)
+
+    def beating() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"worker exited with {process.returncode}: {log_path.read_text()}")
+        return any(beat.get("name") == name for beat in read_heartbeats(redis))
+
+    try:
+        wait_until(beating, 60, "the worker's heartbeat")
+    except BaseException:
+        stop_process(process)
+        raise
+    return process
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.models import Role
-from core.queue import get_queue, read_heartbeats, redis_from_url
+from core.queue import get_queue, redis_from_url
 from core.settings import Settings
 from insurance.roster_generator import defective_totals, generate_defective_rows, write_csv
 from tests import infra
@@ -40,24 +39,11 @@ def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subpr
         "VAR_DIR": str(settings.var_dir),
         "QUEUE_NAME": settings.queue_name,
     }
-    process = infra.start_worker(env, log_path)
-    name = f"{socket.gethostname()}.{process.pid}"
-
-    def beating() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited with {process.returncode}: {log_path.read_text()}")
-        return any(beat.get("name") == name for beat in read_heartbeats(redis))
-
+    process = infra.start_worker_and_wait(env, log_path, settings.redis_url)
     try:
-        infra.wait_until(beating, 60, "the worker's heartbeat")
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        infra.stop_process(process)
 
 
 def _log_in(page: Page, live_server: str, username: str) -> None:

@@ -26,24 +26,10 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     log_path = settings.var_dir / "worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {"REDIS_URL": settings.redis_url, "DATABASE_URL": settings.effective_database_url}
-    process = infra.start_worker({**env, "WORKER_HEARTBEAT_SECONDS": "1"}, log_path)
-
-    def beating() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"worker exited with {process.returncode}: {log_path.read_text()}")
-        return bool(read_heartbeats(redis_from_url(settings.redis_url)))
-
-    infra.wait_until(beating, 60, "the worker's heartbeat")
-    return process
+    return infra.start_worker_and_wait({**env, "WORKER_HEARTBEAT_SECONDS": "1"}, log_path, settings.redis_url)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+_stop = infra.stop_process
 
 
 @pytest.fixture
