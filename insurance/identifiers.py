@@ -76,7 +76,7 @@ def validate_id_number(raw: str | None, *, today: date) -> IdResult:
     if text.endswith("x"):
         result.fixes.append("lowercase_x")
         text = text[:-1] + "X"
-    if any(ch in text for ch in ".Ee+") and text.replace(".", "").replace("E", "").replace("+", "").isdigit():
+    if not text.isdigit() and text.replace(".", "").replace("E", "").replace("+", "").isdigit():
         result.problem = IdProblem(
             "excel_scientific",
             f"证件号码“{original}”被表格软件显示为科学计数法，位数已丢失，无法恢复 "

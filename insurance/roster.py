@@ -129,6 +129,11 @@ class HeaderMap:
     headers: dict[str, str]  # column key -> header as written in the file
     extra: list[str]  # unknown headers, reported and ignored
     language: str  # "chinese" | "english"
+    required_index: tuple[int, ...] = ()  # where the COLUMNS stand, in their order (the hot path indexes directly)
+
+    def __post_init__(self) -> None:
+        if not self.required_index and all(c.key in self.positions for c in COLUMNS):
+            self.required_index = tuple(self.positions[c.key] for c in COLUMNS)
 
     def header_of(self, key: str) -> str:
         return self.headers.get(key) or _BY_ALIAS[key].header
@@ -390,11 +395,10 @@ def check_record(
         index = pos.get(key)
         return cells[index] if index is not None and index < width else ""
 
-    household_no = _clean(cell("household_no"))
-    relation = _clean(cell("relation"))
-    missing = [c for c in COLUMNS if pos[c.key] >= width]
-    if missing:
-        first = missing[0]
+    if width <= max(header.required_index):
+        household_no = cell("household_no").strip()
+        relation = cell("relation").strip()
+        first = next(c for c in COLUMNS if pos[c.key] >= width)
         # The ID may still be there: a person listed in a short row must not count as gone from the register.
         listed = validate_id_number(cell("id_number"), today=today).value if pos["id_number"] < width else None
         return Checked(
@@ -410,6 +414,25 @@ def check_record(
                 None,
             ),
         )
+    (
+        raw_household,
+        raw_name,
+        raw_id,
+        raw_relation,
+        raw_sex,
+        raw_birth,
+        raw_ethnicity,
+        raw_village_code,
+        raw_county,
+        raw_township,
+        raw_village,
+        raw_type,
+        raw_cause,
+        raw_phone,
+        raw_exit,
+    ) = [cells[i] for i in header.required_index]
+    household_no = raw_household.strip()
+    relation = raw_relation.strip()
     fixes: list[Fix] = []
 
     def refuse(key: str, code: str, message: str, value: str | None, id_number: str | None = None) -> Checked:
@@ -423,7 +446,6 @@ def check_record(
             fixes,
         )
 
-    raw_id = cell("id_number")
     id_result = validate_id_number(raw_id, today=today)
     id_number = id_result.value
 
@@ -435,7 +457,6 @@ def check_record(
             household_no,
             id_number,
         )
-    raw_name = cell("name")
     name = "".join(raw_name.split())
     if not name:
         return refuse("name", "missing_name", "姓名为空 (name is required)", raw_name, id_number)
@@ -454,7 +475,7 @@ def check_record(
             relation,
             id_number,
         )
-    sex_text = _clean(cell("sex"))
+    sex_text = raw_sex.strip()
     sex = SEX_LABELS.get(sex_text)
     if sex is None:
         return refuse("sex", "bad_sex", f"性别“{sex_text}”应为男或女 (sex must be 男 or 女)", sex_text, id_number)
@@ -467,7 +488,7 @@ def check_record(
             sex_text,
             id_number,
         )
-    birth_text = _clean(cell("birth_date"))
+    birth_text = raw_birth.strip()
     birth = _date(birth_text)
     if birth is None:
         return refuse(
@@ -485,10 +506,10 @@ def check_record(
             birth_text,
             id_number,
         )
-    ethnicity = _clean(cell("ethnicity"))
+    ethnicity = raw_ethnicity.strip()
     if not ethnicity:
         return refuse("ethnicity", "missing_value", "民族为空 (ethnicity is required)", "", id_number)
-    village_code = _clean(cell("village_code"))
+    village_code = raw_village_code.strip()
     if not (len(village_code) == 12 and village_code.isascii() and village_code.isdigit()):
         return refuse(
             "village_code",
@@ -522,11 +543,11 @@ def check_record(
             household_no,
             id_number,
         )
-    county_name, township_name, village_name = (_clean(cell(k)) for k in ("county", "township", "village"))
+    county_name, township_name, village_name = raw_county.strip(), raw_township.strip(), raw_village.strip()
     for key, value in (("county", county_name), ("township", township_name), ("village", village_name)):
         if not value:
             return refuse(key, "missing_value", f"“{header.header_of(key)}”为空 (value is required)", "", id_number)
-    type_text = _clean(cell("household_type"))
+    type_text = raw_type.strip()
     attribute = HOUSEHOLD_TYPES.get(type_text)
     if attribute is None:
         return refuse(
@@ -536,7 +557,7 @@ def check_record(
             type_text,
             id_number,
         )
-    cause_text = _clean(cell("poverty_cause"))
+    cause_text = raw_cause.strip()
     cause = POVERTY_CAUSES.get(cause_text)
     if cause is None:
         return refuse(
@@ -546,7 +567,7 @@ def check_record(
             cause_text,
             id_number,
         )
-    phone = _clean(cell("phone"))
+    phone = raw_phone.strip()
     if phone and not (
         len(phone) == 11 and phone.isascii() and phone.isdigit() and phone[0] == "1" and phone[1] in PHONE_PREFIXES
     ):
@@ -557,7 +578,7 @@ def check_record(
             phone,
             id_number,
         )
-    exit_text = _clean(cell("exit_year"))
+    exit_text = raw_exit.strip()
     exit_year: int | None = None
     if exit_text:
         if not (
