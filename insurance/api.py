@@ -1,13 +1,15 @@
 """Thin JSON routes of the coverage domain; the service does the work and the checks."""
 
-import io
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlmodel import Session
-from starlette.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from core.auth import CurrentUser, SessionDep
 from core.errors import NotFound
@@ -17,7 +19,7 @@ from core.queue import read_json, try_enqueue
 from core.schemas import Page
 from insurance import service
 from insurance.models import Division, Household, Member, RosterImport
-from insurance.roster_import import iter_issues
+from insurance.roster_import import IMPORT_TIMEOUT, PROGRESS_KEY, iter_issues
 from insurance.roster_report import iter_report_csv, write_report_xlsx
 from insurance.schemas import (
     DivisionDetail,
@@ -31,7 +33,6 @@ from insurance.schemas import (
 
 router = APIRouter(prefix="/api", tags=["insurance"])
 IMPORT_JOB = "insurance.jobs.run_roster_import"
-PROGRESS_KEY = "tehuibao:import:{}:progress"
 REGISTER_KEEPERS = (Role.county_office, Role.province_office)
 
 
@@ -149,7 +150,7 @@ def submit_import(
         IMPORT_JOB,
         record.id,
         job_id=f"roster-import-{record.id}",
-        timeout=4 * 3600,
+        timeout=int(IMPORT_TIMEOUT.total_seconds()),
     )
     return record
 
@@ -217,13 +218,16 @@ def download_report(import_id: int, fmt: str, request: Request, session: Session
 
         return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=_attachment(f"{stem}.csv"))
     if fmt == "xlsx":
-        buffer = io.BytesIO()
+        # Written to a temporary file, not memory: a province-sized report has hundreds of thousands of rows.
+        with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
+            path = Path(handle.name)
         with engine.connect() as connection:
-            write_report_xlsx(buffer, iter_issues(connection, import_id))
-        return Response(
-            buffer.getvalue(),
+            write_report_xlsx(path, iter_issues(connection, import_id))
+        return FileResponse(
+            path,
             headers=_attachment(f"{stem}.xlsx"),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            background=BackgroundTask(path.unlink, missing_ok=True),
         )
     raise NotFound("报告格式只能是 csv 或 xlsx (format must be csv or xlsx)", field="fmt")
 

@@ -12,10 +12,9 @@ from core.db import get_engine, utcnow
 from core.queue import redis_from_url
 from core.settings import get_settings
 from insurance.roster import RosterUnreadable
-from insurance.roster_import import ImportOptions, run_import
+from insurance.roster_import import IMPORT_TIMEOUT, PROGRESS_KEY, ImportOptions, run_import
 
 log = logging.getLogger(__name__)
-PROGRESS_KEY = "tehuibao:import:{}:progress"
 
 
 def run_roster_import(import_id: int) -> dict[str, object]:
@@ -59,9 +58,6 @@ def run_roster_import(import_id: int) -> dict[str, object]:
     except RosterUnreadable:
         return {"import_id": import_id, "unusable": True}  # recorded as failed, with the reason, by run_import
     return {"import_id": import_id, "rows": outcome.counts.rows, "applied": outcome.applied}
-
-
-IMPORT_TIMEOUT = timedelta(hours=4)
 
 
 def enqueue_queued_imports() -> int:

@@ -9,21 +9,23 @@ savepoint, so --strict and --dry-run can undo them and still keep the record of 
 
 import csv
 import hashlib
-import json
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
+from core import audit
 from core.audit import Actor
 from core.db import utcnow
+from insurance.models import ImportStatus, RosterImport
 from insurance.roster import (
     HEAD_RELATION,
     STAGE_FIELDS,
@@ -37,6 +39,8 @@ from insurance.roster import (
 )
 
 BATCH = 5000
+PROGRESS_KEY = "tehuibao:import:{}:progress"  # Redis: where a running web import reports how far it got
+IMPORT_TIMEOUT = timedelta(hours=4)  # the worker's job timeout; an import still "running" past it has died
 Progress = Callable[[str, int, int, int], None]  # phase, rows read, bytes done, bytes total
 
 _STAGE_TYPES = {
@@ -245,9 +249,6 @@ def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader, counts: Imp
     if checked.values is not None:
         values = checked.values
         loader.add_row((values[0], True, values[1], values[7], values[2], *values[3:7], *values[8:]))
-        counts.accepted += 1
-        if checked.fixes:
-            counts.normalised += 1
     else:
         loader.add_row(
             (checked.row_no, False, checked.household_no, checked.relation, checked.id_number)
@@ -536,41 +537,28 @@ def _merge(
 # --- the use case -------------------------------------------------------------------------------------------------
 
 
-def create_import(
-    connection: Connection, options: ImportOptions, *, sha256: str, size: int, stored_path: str | None = None
-) -> int:
-    """The record of an import (queued); committed by the caller so a web upload can show it at once."""
-    result = connection.execute(
-        text(
-            "INSERT INTO roster_import (filename, sha256, size_bytes, stored_path, county_code, actor, actor_user_id, "
-            "status, dry_run, strict, applied, rows, accepted, normalised, rejected, created, updated, unchanged, "
-            "moved, deceased, removed, households, households_incomplete, villages_created, created_at) VALUES "
-            "(:filename, :sha256, :size, :stored_path, :county, :actor, :user_id, 'queued', :dry_run, :strict, "
-            "FALSE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, :now) RETURNING id"
-        ),
-        {
-            "filename": options.filename[:255],
-            "sha256": sha256,
-            "size": size,
-            "stored_path": stored_path,
-            "county": options.county_code,
-            "actor": options.actor.name,
-            "user_id": options.actor.user_id,
-            "dry_run": options.dry_run,
-            "strict": options.strict,
-            "now": utcnow(),
-        },
-    )
-    return int(result.scalar_one())
-
-
 def run_import(engine: Engine, path: Path, options: ImportOptions, import_id: int | None = None) -> ImportOutcome:
     """Imports one roster file in one transaction; raises RosterUnreadable for a file that is not a roster."""
     sha256 = file_digest(path)
     size = path.stat().st_size
     if import_id is None:
-        with engine.begin() as connection:
-            import_id = create_import(connection, options, sha256=sha256, size=size)
+        # Recorded as running at once (committed): the sweeper re-queues only web uploads, which start queued.
+        with Session(engine) as session:
+            record = RosterImport(
+                filename=options.filename[:255],
+                sha256=sha256,
+                size_bytes=size,
+                county_code=options.county_code,
+                actor=options.actor.name,
+                actor_user_id=options.actor.user_id,
+                status=ImportStatus.running,
+                dry_run=options.dry_run,
+                strict=options.strict,
+                started_at=utcnow(),
+            )
+            session.add(record)
+            session.commit()
+            import_id = int(record.id or 0)
     try:
         return _run(engine, path, options, import_id, sha256)
     except RosterUnreadable as exc:
@@ -603,13 +591,6 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 ),
                 {"sha": sha256, "id": import_id},
             ).scalar_one()
-            connection.execute(
-                text(
-                    "UPDATE roster_import SET status = 'running', started_at = :now, file_format = :fmt, "
-                    "encoding = :enc WHERE id = :id"
-                ),
-                {"now": utcnow(), "fmt": roster.file_format, "enc": roster.encoding, "id": import_id},
-            )
             _create_staging(connection)
             counties = known_county_codes(connection)
             with _Loader(connection) as loader:
@@ -644,7 +625,7 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 savepoint.commit()
             else:
                 savepoint.rollback()
-            _record(connection, import_id, counts, applied, options)
+            _record(connection, import_id, counts, applied, options, roster)
             _drop_staging(connection)
             transaction.commit()
         except BaseException:
@@ -664,7 +645,12 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
 
 
 def _record(
-    connection: Connection, import_id: int, counts: ImportCounts, applied: bool, options: ImportOptions
+    connection: Connection,
+    import_id: int,
+    counts: ImportCounts,
+    applied: bool,
+    options: ImportOptions,
+    roster: RosterFile,
 ) -> None:
     connection.execute(
         text(
@@ -683,23 +669,29 @@ def _record(
     connection.execute(
         text(
             f"UPDATE roster_import SET {sets}, status = 'done', applied = :applied, message = :message, "
-            "finished_at = :now WHERE id = :id"
-        ),
-        {**fields, "applied": applied, "message": message, "now": utcnow(), "id": import_id},
-    )
-    connection.execute(
-        text(
-            "INSERT INTO audit_log (at, actor_user_id, actor, action, entity_type, entity_id, after) "
-            "VALUES (:now, :user_id, :actor, 'import', 'roster_import', :id, :after)"
+            "file_format = :fmt, encoding = :enc, finished_at = :now WHERE id = :id"
         ),
         {
+            **fields,
+            "applied": applied,
+            "message": message,
+            "fmt": roster.file_format,
+            "enc": roster.encoding,
             "now": utcnow(),
-            "user_id": options.actor.user_id,
-            "actor": options.actor.name,
-            "id": str(import_id),
-            "after": json.dumps({**fields, "applied": applied, "file": options.filename}, ensure_ascii=False),
+            "id": import_id,
         },
     )
+    # The audit record joins this connection's transaction: it lands, or vanishes, with the import.
+    with Session(bind=connection) as session:
+        audit.record(
+            session,
+            options.actor,
+            "import",
+            "roster_import",
+            import_id,
+            after={**fields, "applied": applied, "file": options.filename},
+        )
+        session.flush()
 
 
 def iter_issues(connection: Connection, import_id: int, *, errors_only: bool = False) -> Iterator[dict[str, Any]]:

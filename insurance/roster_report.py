@@ -50,7 +50,7 @@ def write_report(path: Path, issues: Iterable[dict[str, Any]]) -> None:
             handle.write(chunk)
 
 
-def write_report_xlsx(target: Path | io.BytesIO, issues: Iterable[dict[str, Any]]) -> None:
+def write_report_xlsx(target: Path, issues: Iterable[dict[str, Any]]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
