@@ -172,3 +172,5 @@ def test_a_killed_import_leaves_nothing_half_written(database_url: str, engine: 
     assert register_counts(engine) == (0, 0, 0)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM division WHERE level = 'village'")).scalar_one() == 0
+        # Recorded as running, never queued: the sweeper must not hand a command-line import to a worker.
+        assert connection.execute(text("SELECT status FROM roster_import")).scalar_one() == "running"
