@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,19 @@ _engines: dict[str, Engine] = {}
 def utcnow() -> datetime:
     """Aware UTC: timestamps are stored in UTC on every backend (SQLModel's UTCDateTime)."""
     return datetime.now(UTC)
+
+
+# China keeps one zone without daylight saving; a fixed offset needs no tz database on the machine.
+PROGRAMME_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_today() -> date:
+    """The programme's calendar day (Beijing time): cover starts and ends on local dates, not UTC ones."""
+    return datetime.now(PROGRAMME_TZ).date()
+
+
+def local_date(moment: datetime) -> date:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(PROGRAMME_TZ).date()
 
 
 def enum_type(enum_cls: type[StrEnum]) -> sa.Enum:
