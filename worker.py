@@ -47,6 +47,9 @@ def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts:
                 swept = insurance_jobs.enqueue_queued_imports()
                 if swept:
                     log.info("sweeper: enqueued %d queued roster imports", swept)
+                swept = insurance_jobs.enqueue_queued_enrolments()
+                if swept:
+                    log.info("sweeper: enqueued %d queued enrolments", swept)
         except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going
             log.warning("heartbeat/sweep: Redis or the database unreachable")
         stop.wait(settings.worker_heartbeat_seconds)

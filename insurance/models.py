@@ -381,14 +381,15 @@ COVER_STATUS_LABELS: dict[str, str] = {"active": "保障中", "ended": "已终�
 
 
 class Coverage(SQLModel, table=True):
-    """A member on a family group policy. Keyed (member, policy): one index serves idempotent enrolment, the
-    member's double-cover check and the household's cover view."""
+    """A member on a family group policy. Keyed (policy, member), so enrolment is idempotent and a policy's members
+    are one index range; a second index on the member serves the double-cover check and the household's view. The
+    household is reached through the member (a member may move household), never copied here."""
 
     __tablename__ = "coverage"
+    __table_args__ = (Index("ix_coverage_member", "member_id"),)
 
-    member_id: int = Field(foreign_key="member.id", primary_key=True)
     policy_id: int = Field(foreign_key="policy.id", primary_key=True)
-    household_id: int = Field(foreign_key="household.id")
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
     cover_start: date
     cover_end: date
     waiting_waived: bool = False

@@ -31,6 +31,8 @@ def line_premium(quantity: Decimal | int, *, sum_insured_fen: int, rate_bp: int)
 
 
 def line_sum_insured(quantity: Decimal | int, sum_insured_fen: int) -> int:
+    if isinstance(quantity, float):  # pragma: no cover - a programming error, not user input
+        raise TypeError("quantities are Decimal or int, never float")
     return round_fen(Decimal(quantity) * Decimal(sum_insured_fen))
 
 
@@ -98,7 +100,7 @@ def group_premium(persons: int, households: int, *, per_person_fen: int, per_hou
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _UNITS = ["", "拾", "佰", "仟"]
-_SECTIONS = ["", "万", "亿", "万亿"]
+_SECTIONS = ["", "万"]  # within one 亿 group; 亿 groups are joined in _integer_capitals
 
 
 def yuan_in_capitals(fen: int) -> str:
@@ -120,6 +122,10 @@ def yuan_in_capitals(fen: int) -> str:
 
 
 def _integer_capitals(number: int) -> str:
+    if number >= 100_000_000:  # 壹万零壹亿, not 壹万亿零壹亿: what stands before 亿 is read as a number of its own
+        high, low = divmod(number, 100_000_000)
+        low_text = _integer_capitals(low) if low else ""
+        return _integer_capitals(high) + "亿" + ("零" if 0 < low < 10_000_000 else "") + low_text
     sections: list[int] = []  # groups of four digits, lowest first
     while number:
         number, section = divmod(number, 10_000)

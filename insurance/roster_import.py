@@ -25,6 +25,7 @@ from sqlmodel import Session
 from core import audit
 from core.audit import Actor
 from core.db import utcnow
+from insurance import policies
 from insurance.models import ImportStatus, RosterImport
 from insurance.roster import (
     HEAD_RELATION,
@@ -620,6 +621,11 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 complete=options.complete,
                 has_status="member_status" in roster.header.positions,
             )
+            if not options.dry_run:
+                # Deaths and moves this roster brings end the cover they affect, in the same transaction.
+                with Session(bind=connection) as cover_session:
+                    policies.sync_cover_with_register(cover_session, options.actor)
+                    cover_session.flush()
             applied = not options.dry_run and not (options.strict and counts.rejected > 0)
             if applied:
                 savepoint.commit()

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-25 14:48:04.599627
+Create Date: 2026-11-25 14:53:41.003417
 """
 
 from collections.abc import Sequence
@@ -347,9 +347,8 @@ def upgrade() -> None:
 
     op.create_table(
         "coverage",
-        sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("policy_id", sa.Integer(), nullable=False),
-        sa.Column("household_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("cover_start", sa.Date(), nullable=False),
         sa.Column("cover_end", sa.Date(), nullable=False),
         sa.Column("waiting_waived", sa.Boolean(), nullable=False),
@@ -365,10 +364,6 @@ def upgrade() -> None:
             ["enrolment.id"],
         ),
         sa.ForeignKeyConstraint(
-            ["household_id"],
-            ["household.id"],
-        ),
-        sa.ForeignKeyConstraint(
             ["member_id"],
             ["member.id"],
         ),
@@ -376,8 +371,11 @@ def upgrade() -> None:
             ["policy_id"],
             ["policy.id"],
         ),
-        sa.PrimaryKeyConstraint("member_id", "policy_id"),
+        sa.PrimaryKeyConstraint("policy_id", "member_id"),
     )
+    with op.batch_alter_table("coverage", schema=None) as batch_op:
+        batch_op.create_index("ix_coverage_member", ["member_id"], unique=False)
+
     op.create_table(
         "notice_objection",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -423,6 +421,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notice_objection_notice_id"))
 
     op.drop_table("notice_objection")
+    with op.batch_alter_table("coverage", schema=None) as batch_op:
+        batch_op.drop_index("ix_coverage_member")
+
     op.drop_table("coverage")
     with op.batch_alter_table("cover_conflict", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cover_conflict_policy_id"))
