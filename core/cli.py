@@ -42,17 +42,21 @@ def seed(settings: Settings, demo: bool) -> dict[str, object]:
     from core.audit import Actor
     from core.db import get_engine, new_session
     from core.schemas import UserCreate
+    from insurance import policies
     from insurance import service as insurance_service
 
     actor = Actor.system("seed")
     session = new_session(get_engine(settings.effective_database_url))
     try:
         report = insurance_service.seed_divisions(session, actor)
+        catalogue = policies.seed_products(session, actor)
         result: dict[str, object] = {
-            "divisions": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+            "divisions": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+            "products": {"created": catalogue.products_created, "versions_created": catalogue.versions_created},
         }
         if demo:
             insurer = insurance_service.ensure_insurer(session, actor, **DEMO_INSURER)
+            policies.ensure_offers(session, actor, insurer, [p.code for p in policies.list_products(session)])
             created = []
             for username, display_name, role, scope in DEMO_USERS:
                 if users.find_user(session, username) is not None:
@@ -410,6 +414,62 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
+    """Enrols a county onto its group policy in this process (the web queues the same use case to a worker)."""
+    from datetime import date
+
+    from core.audit import Actor
+    from core.db import get_engine, local_today, new_session
+    from core.errors import DomainError
+    from insurance import policies
+
+    actor = Actor.system("cli")
+    session = new_session(get_engine(settings.effective_database_url))
+    try:
+        policy = policies.find_policy(session, args.policy_no)
+        if policy is None:
+            print(f"保单不存在 (no such policy): {args.policy_no}", file=sys.stderr)
+            return 2
+        on = date.fromisoformat(args.on) if args.on else local_today()
+        tty = sys.stderr.isatty()
+
+        def progress(done: int, total: int, added: int) -> None:
+            if tty:
+                print(f"\r参保 (enrolling) {done}/{total} 乡镇 (townships), 新增 {added} 人", end="", file=sys.stderr)
+
+        enrolment = policies.create_enrolment(session, actor, policy, on)
+        enrolment = policies.enrol_county(session, actor, enrolment.id or 0, progress=progress)
+        if tty:
+            print(file=sys.stderr)
+    except DomainError as exc:
+        print(f"{exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        session.close()
+    summary = {
+        "policy_no": policy.policy_no,
+        "enrolment_id": enrolment.id,
+        "added": enrolment.added,
+        "households_added": enrolment.households_added,
+        "already_enrolled": enrolment.already_enrolled,
+        "ineligible": enrolment.ineligible,
+        "too_late": enrolment.too_late,
+        "double_cover": enrolment.double_cover,
+        "members": policy.members_count,
+        "households": policy.households_count,
+        "premium_fen": policy.premium_fen,
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"保单 {policy.policy_no}: 新增 {enrolment.added} 人（{enrolment.households_added} 户），"
+            f"已在保 {enrolment.already_enrolled} 人，不符合条件 {enrolment.ineligible} 人，"
+            f"重复投保待核 {enrolment.double_cover} 人；保单共 {policy.members_count} 人、{policy.households_count} 户"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tehuibao", description="扶贫特惠保承保理赔系统 (poverty insurance)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -437,6 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="write the row-level report to this file (.csv, or .xlsx)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     p.set_defaults(func=cmd_import_roster)
+    p = sub.add_parser("enrol", help="enrol every eligible member of a county onto its group policy (idempotent)")
+    p.add_argument("policy_no")
+    p.add_argument("--on", help="enrolment date YYYY-MM-DD (default: today, Beijing time)")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+    p.set_defaults(func=cmd_enrol)
     users_parser = sub.add_parser("users", help="manage users")
     users_sub = users_parser.add_subparsers(dest="users_command", required=True)
     p = users_sub.add_parser("create", help="create a user (audited as system:cli)")

@@ -2,6 +2,7 @@
 
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -12,27 +13,68 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from core.auth import CurrentUser, SessionDep
-from core.errors import NotFound
+from core.db import local_today
+from core.errors import Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
 from core.queue import read_json, try_enqueue
 from core.schemas import Page
-from insurance import service
-from insurance.models import Division, Household, Member, RosterImport
+from insurance import policies, service
+from insurance.eligibility import CoverAnswer
+from insurance.models import (
+    PERIL_LABELS,
+    Division,
+    Enrolment,
+    EnrolmentNotice,
+    Household,
+    InsuredObject,
+    Insurer,
+    Member,
+    Policy,
+    PolicyStatus,
+    ProductKind,
+    ProductVersion,
+    RosterImport,
+)
 from insurance.roster_import import IMPORT_TIMEOUT, PROGRESS_KEY, iter_issues
 from insurance.roster_report import iter_report_csv, write_report_xlsx
 from insurance.schemas import (
+    BenefitPublic,
+    CancelRequest,
+    CoverAnswerPublic,
     DivisionDetail,
     DivisionPublic,
+    EnrolmentPublic,
+    EnrolRequest,
+    GroupPolicyCreate,
+    HouseholdCover,
     HouseholdDetail,
     HouseholdPublic,
     ImportIssuePublic,
+    IndustryPolicyCreate,
+    InsuredObjectPublic,
+    InsurerCreate,
+    InsurerDetail,
+    InsurerPublic,
+    MemberCoverLine,
     MemberPublic,
+    NoticeCreate,
+    NoticeLine,
+    NoticePublic,
+    ObjectionCreate,
+    ObjectionPublic,
+    ObjectionResolve,
+    PolicyPublic,
+    ProductPublic,
+    ProductVersionCreate,
+    ProductVersionPublic,
+    RenewalCreate,
     RosterImportPublic,
 )
 
 router = APIRouter(prefix="/api", tags=["insurance"])
 IMPORT_JOB = "insurance.jobs.run_roster_import"
+ENROL_JOB = "insurance.jobs.run_enrolment"
 REGISTER_KEEPERS = (Role.county_office, Role.province_office)
 
 
@@ -237,3 +279,337 @@ def _attachment(filename: str) -> dict[str, str]:
         "Content-Disposition": f'attachment; filename="report.{filename.rsplit(".", 1)[-1]}"; '
         f"filename*=UTF-8''{quote(filename)}"
     }
+
+
+# --- products and insurers -----------------------------------------------------------------------------------------
+
+
+def version_public(session: Session, version: ProductVersion) -> ProductVersionPublic:
+    public = ProductVersionPublic.model_validate(version)
+    public.benefits = [BenefitPublic.model_validate(b) for b in policies.list_benefits(session, version.id or 0)]
+    return public
+
+
+@router.get("/products", response_model=list[ProductPublic], summary="The product catalogue, newest version first")
+def read_products(session: SessionDep, _user: CurrentUser) -> list[ProductPublic]:
+    return [
+        ProductPublic(
+            **ProductPublic.model_validate(p).model_dump(exclude={"versions"}),
+            versions=[version_public(session, v) for v in policies.list_versions(session, p.code)[:1]],
+        )
+        for p in policies.list_products(session)
+    ]
+
+
+@router.get("/products/{code}", response_model=ProductPublic, summary="A product with all its versions")
+def read_product(code: str, session: SessionDep, _user: CurrentUser) -> ProductPublic:
+    product = policies.get_product(session, code)
+    return ProductPublic(
+        **ProductPublic.model_validate(product).model_dump(exclude={"versions"}),
+        versions=[version_public(session, v) for v in policies.list_versions(session, product.code)],
+    )
+
+
+@router.post(
+    "/products/{code}/versions",
+    response_model=ProductVersionPublic,
+    status_code=201,
+    summary="Change a product's terms (admin): a new version; policies keep theirs",
+)
+def create_product_version(
+    code: str, data: ProductVersionCreate, session: SessionDep, user: CurrentUser
+) -> ProductVersionPublic:
+    return version_public(session, policies.create_product_version(session, user, code, data))
+
+
+def insurer_detail(session: Session, insurer: Insurer) -> InsurerDetail:
+    return InsurerDetail(
+        **InsurerPublic.model_validate(insurer).model_dump(),
+        products=policies.insurer_products(session, insurer.id or 0),
+    )
+
+
+@router.get("/insurers", response_model=list[InsurerDetail])
+def read_insurers(session: SessionDep, _user: CurrentUser) -> list[InsurerDetail]:
+    return [insurer_detail(session, i) for i in service.list_insurers(session)]
+
+
+@router.post("/insurers", response_model=InsurerDetail, status_code=201, summary="Register an insurer (admin)")
+def create_insurer(data: InsurerCreate, session: SessionDep, user: CurrentUser) -> InsurerDetail:
+    return insurer_detail(session, policies.create_insurer(session, user, data))
+
+
+@router.put("/insurers/{insurer_id}/products", response_model=InsurerDetail, summary="Set the products it offers")
+def set_insurer_products(insurer_id: int, codes: list[str], session: SessionDep, user: CurrentUser) -> InsurerDetail:
+    policies.set_insurer_products(session, user, insurer_id, codes)
+    return insurer_detail(session, policies.get_insurer(session, insurer_id))
+
+
+# --- policies and enrolment -----------------------------------------------------------------------------------------
+
+
+def policy_public(session: Session, policy: Policy) -> PolicyPublic:
+    public = PolicyPublic.model_validate(policy)
+    public.insurer_name = policies.insurer_names(session, [policy.insurer_id]).get(policy.insurer_id)
+    if policy.renewed_from_id:
+        previous = session.get(Policy, policy.renewed_from_id)
+        public.renewed_from = previous.policy_no if previous else None
+    return public
+
+
+def enrolment_public(request: Request, enrolment: Enrolment) -> EnrolmentPublic:
+    public = EnrolmentPublic.model_validate(enrolment)
+    if enrolment.status in ("queued", "running"):
+        public.progress = read_json(request.app.state.settings.redis_url, policies.PROGRESS_KEY.format(id=enrolment.id))
+    return public
+
+
+def enqueue_enrolment(request: Request, enrolment: Enrolment) -> None:
+    """After the commit; when Redis is away the row stays queued and the worker's sweeper sends it later."""
+    settings = request.app.state.settings
+    try_enqueue(
+        settings.redis_url,
+        settings.queue_name,
+        ENROL_JOB,
+        enrolment.id,
+        job_id=f"enrolment-{enrolment.id}",
+        timeout=policies.ENROL_TIMEOUT,
+    )
+
+
+@router.get("/policies", response_model=Page[PolicyPublic], summary="Policies within the caller's remit")
+def read_policies(
+    session: SessionDep,
+    user: CurrentUser,
+    county: str | None = None,
+    year: int | None = None,
+    kind: ProductKind | None = None,
+    status: PolicyStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[PolicyPublic]:
+    rows, count = policies.list_policies(
+        session, user, county_code=county, year=year, kind=kind, status=status, limit=limit, offset=offset
+    )
+    return Page(data=[policy_public(session, p) for p in rows], count=count)
+
+
+@router.post("/policies", response_model=PolicyPublic, status_code=201, summary="A county's family group policy")
+def create_group_policy(data: GroupPolicyCreate, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+    return policy_public(session, policies.create_group_policy(session, user, data))
+
+
+@router.post(
+    "/policies/industry", response_model=PolicyPublic, status_code=201, summary="An industry policy with its objects"
+)
+def create_industry_policy(data: IndustryPolicyCreate, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+    return policy_public(session, policies.create_industry_policy(session, user, data))
+
+
+@router.get("/policies/{policy_no}", response_model=PolicyPublic)
+def read_policy(policy_no: str, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+    return policy_public(session, policies.get_policy(session, user, policy_no))
+
+
+@router.get("/policies/{policy_no}/objects", response_model=list[InsuredObjectPublic])
+def read_policy_objects(policy_no: str, session: SessionDep, user: CurrentUser) -> list[InsuredObjectPublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    return [object_public(o, policy, no) for o, no in policies.list_objects(session, policy)]
+
+
+def object_public(line: InsuredObject, policy: Policy, household_no: str) -> InsuredObjectPublic:
+    return InsuredObjectPublic(
+        **line.model_dump(exclude={"policy_id", "household_id", "end_reason"}),
+        policy_no=policy.policy_no,
+        household_no=household_no,
+    )
+
+
+@router.post(
+    "/policies/{policy_no}/enrolments",
+    response_model=EnrolmentPublic,
+    status_code=202,
+    summary="Enrol the county's eligible members (a worker does it; idempotent)",
+)
+def create_enrolment(
+    policy_no: str, request: Request, session: SessionDep, user: CurrentUser, data: EnrolRequest | None = None
+) -> EnrolmentPublic:
+    on = (data.enrolled_on if data else None) or local_today()
+    enrolment = policies.start_enrolment(session, user, policy_no, on)
+    enqueue_enrolment(request, enrolment)
+    return enrolment_public(request, enrolment)
+
+
+@router.get("/policies/{policy_no}/enrolments", response_model=list[EnrolmentPublic])
+def read_enrolments(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> list[EnrolmentPublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    return [enrolment_public(request, e) for e in policies.list_enrolments(session, policy)]
+
+
+@router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic)
+def read_enrolment(enrolment_id: int, request: Request, session: SessionDep, user: CurrentUser) -> EnrolmentPublic:
+    enrolment, _ = policies.get_enrolment(session, user, enrolment_id)
+    return enrolment_public(request, enrolment)
+
+
+@router.post(
+    "/policies/{policy_no}/renewal",
+    response_model=EnrolmentPublic,
+    status_code=202,
+    summary="Next year's policy, enrolling everyone still eligible",
+)
+def renew_policy(
+    policy_no: str, data: RenewalCreate, request: Request, session: SessionDep, user: CurrentUser
+) -> EnrolmentPublic:
+    _, enrolment = policies.renew_policy(session, user, policy_no, data, local_today())
+    enqueue_enrolment(request, enrolment)
+    return enrolment_public(request, enrolment)
+
+
+@router.post("/policies/{policy_no}/issue", response_model=PolicyPublic, summary="Put the policy in force")
+def issue_policy(policy_no: str, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+    return policy_public(session, policies.issue_policy(session, user, policy_no, local_today()))
+
+
+@router.post("/policies/{policy_no}/cancel", response_model=PolicyPublic)
+def cancel_policy(policy_no: str, data: CancelRequest, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+    return policy_public(session, policies.cancel_policy(session, user, policy_no, data.reason, local_today()))
+
+
+# --- enrolment notices and objections ---------------------------------------------------------------------------------
+
+
+def notice_public(session: Session, notice: EnrolmentNotice, policy: Policy) -> NoticePublic:
+    village = session.get(Division, notice.village_code)
+    open_count = sum(o.status == "open" for o in policies.list_objections(session, notice))
+    return NoticePublic(
+        **notice.model_dump(exclude={"policy_id", "created_at"}),
+        policy_no=policy.policy_no,
+        village_name=village.name if village else None,
+        objections_open=open_count,
+    )
+
+
+@router.get("/policies/{policy_no}/notices", response_model=list[NoticePublic])
+def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list[NoticePublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    return [notice_public(session, n, policy) for n in policies.list_notices(session, policy)]
+
+
+@router.get(
+    "/policies/{policy_no}/notice-lines/{village_code}",
+    response_model=list[NoticeLine],
+    summary="The enrolment notice's list for a village (what is posted: masked IDs only)",
+)
+def read_notice_lines(policy_no: str, village_code: str, session: SessionDep, user: CurrentUser) -> list[NoticeLine]:
+    policy = policies.get_policy(session, user, policy_no)
+    return [NoticeLine(**line.__dict__) for line in policies.notice_lines(session, policy, village_code.strip())]
+
+
+@router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)
+def post_notice(policy_no: str, data: NoticeCreate, session: SessionDep, user: CurrentUser) -> NoticePublic:
+    notice = policies.post_notice(session, user, policy_no, data.village_code, data.posted_on)
+    _, policy = policies.get_notice(session, user, notice.id or 0)
+    return notice_public(session, notice, policy)
+
+
+@router.get("/notices/{notice_id}/objections", response_model=list[ObjectionPublic])
+def read_objections(notice_id: int, session: SessionDep, user: CurrentUser) -> list[ObjectionPublic]:
+    notice, _ = policies.get_notice(session, user, notice_id)
+    return [ObjectionPublic.model_validate(o) for o in policies.list_objections(session, notice)]
+
+
+@router.post("/notices/{notice_id}/objections", response_model=ObjectionPublic, status_code=201)
+def record_objection(notice_id: int, data: ObjectionCreate, session: SessionDep, user: CurrentUser) -> ObjectionPublic:
+    return ObjectionPublic.model_validate(policies.record_objection(session, user, notice_id, data))
+
+
+@router.post("/objections/{objection_id}/resolution", response_model=ObjectionPublic)
+def resolve_objection(
+    objection_id: int, data: ObjectionResolve, session: SessionDep, user: CurrentUser
+) -> ObjectionPublic:
+    return ObjectionPublic.model_validate(policies.resolve_objection(session, user, objection_id, data))
+
+
+# --- what is covered ----------------------------------------------------------------------------------------
+
+
+def answer_public(answer: CoverAnswer, peril: str, on: date) -> CoverAnswerPublic:
+    return CoverAnswerPublic(
+        **{k: v for k, v in answer.__dict__.items() if k != "also_covered_by"},
+        reason_label=answer.reason_label,
+        peril=peril,
+        on=on,
+        also_covered_by=list(answer.also_covered_by),
+    )
+
+
+def _peril(peril: str) -> str:
+    if peril not in PERIL_LABELS:
+        raise Invalid(f"未知的保险责任 (unknown peril): {peril}", field="peril")
+    return peril
+
+
+@router.get(
+    "/members/{member_id}/cover",
+    response_model=CoverAnswerPublic,
+    summary="Is this member covered for the peril on the date, under which policy and benefit, what is left",
+)
+def read_member_cover(
+    member_id: int, peril: str, session: SessionDep, user: CurrentUser, on: date | None = None
+) -> CoverAnswerPublic:
+    day = on or local_today()
+    return answer_public(policies.member_cover(session, user, member_id, _peril(peril), day), peril, day)
+
+
+@router.get("/insured-objects/{object_id}/cover", response_model=CoverAnswerPublic)
+def read_object_cover(
+    object_id: int, peril: str, session: SessionDep, user: CurrentUser, on: date | None = None
+) -> CoverAnswerPublic:
+    day = on or local_today()
+    return answer_public(policies.object_cover(session, user, object_id, _peril(peril), day), peril, day)
+
+
+@router.get("/households/{household_no}/cover", response_model=HouseholdCover, summary="A household's cover")
+def read_household_cover(
+    household_no: str, session: SessionDep, user: CurrentUser, on: date | None = None
+) -> HouseholdCover:
+    day = on or local_today()
+    household = service.get_household(session, user, household_no)
+    member_rows, objects = policies.household_cover(session, household)
+    covered = {
+        r.member.id
+        for r in member_rows
+        if r.coverage.status != "cancelled" and r.coverage.cover_start <= day <= r.coverage.cover_end
+    }
+    uncovered = [
+        mask_id_number(m.id_number)
+        for m in service.list_members(session, household)
+        if m.status == "active" and m.id not in covered
+    ]
+    return HouseholdCover(
+        household_no=household.household_no,
+        village_code=household.village_code,
+        on=day,
+        members=[
+            MemberCoverLine(
+                member_id=r.member.id or 0,
+                name=r.member.name,
+                id_number_masked=mask_id_number(r.member.id_number),
+                relation=r.member.relation,
+                member_status=r.member.status,
+                policy_no=r.policy.policy_no,
+                insurer_name=r.insurer_name,
+                product_name=r.product_name,
+                policy_status=r.policy.status,
+                cover_start=r.coverage.cover_start,
+                cover_end=r.coverage.cover_end,
+                waiting_waived=r.coverage.waiting_waived,
+                status=r.coverage.status,
+                end_reason=r.coverage.end_reason,
+            )
+            for r in member_rows
+        ],
+        objects=[object_public(o, p, household.household_no) for o, p in objects],
+        uncovered_members=uncovered,
+    )

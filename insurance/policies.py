@@ -577,6 +577,14 @@ def start_enrolment(
     if policy.insurer_id != _require_insurer(user):
         raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
     _check_enrollable(policy)
+    return create_enrolment(session, Actor.of(user), policy, enrolled_on, kind=kind)
+
+
+def create_enrolment(
+    session: Session, actor: Actor, policy: Policy, enrolled_on: date, *, kind: str = "enrol"
+) -> Enrolment:
+    """A queued enrolment of the policy's county (committed); one at a time per policy."""
+    _check_enrollable(policy)
     running = session.exec(
         select(Enrolment.id).where(
             Enrolment.policy_id == policy.id,
@@ -586,13 +594,13 @@ def start_enrolment(
     if running is not None:
         raise Conflict("该保单正在参保中，请稍候 (an enrolment of this policy is under way)", code="enrolment_running")
     enrolment = Enrolment(
-        policy_id=policy.id or 0, kind=kind, enrolled_on=enrolled_on, actor=user.username, actor_user_id=user.id
+        policy_id=policy.id or 0, kind=kind, enrolled_on=enrolled_on, actor=actor.name, actor_user_id=actor.user_id
     )
     session.add(enrolment)
     session.flush()
     audit.record(
         session,
-        Actor.of(user),
+        actor,
         "queue_enrolment",
         "policy",
         policy.policy_no,
@@ -600,6 +608,11 @@ def start_enrolment(
     )
     session.commit()
     return enrolment
+
+
+def find_policy(session: Session, policy_no: str) -> Policy | None:
+    """For the command line, which acts for the programme as a whole."""
+    return session.exec(select(Policy).where(Policy.policy_no == policy_no.strip())).first()
 
 
 def _check_enrollable(policy: Policy) -> None:
