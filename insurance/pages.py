@@ -1,17 +1,34 @@
 """Thin HTML routes of the coverage domain."""
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core.auth import CurrentUser, SessionDep
-from core.errors import DomainError
+from core.auth import CurrentUser, SessionDep, is_insurer
+from core.db import local_today
+from core.errors import DomainError, Forbidden, Invalid
+from core.models import Role, User
 from core.templating import render
-from insurance import service
-from insurance.api import import_public, submit_import
-from insurance.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
+from insurance import policies, service
+from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import
+from insurance.models import (
+    COVER_STATUS_LABELS,
+    DIVISION_LEVEL_LABELS,
+    MEMBER_STATUS_LABELS,
+    OBJECTION_STATUS_LABELS,
+    PERIL_LABELS,
+    POLICY_STATUS_LABELS,
+    POVERTY_ATTRIBUTE_LABELS,
+    PRODUCT_KIND_LABELS,
+    UNIT_LABELS,
+    ProductVersion,
+)
 from insurance.roster import POVERTY_CAUSES
+from insurance.schemas import GroupPolicyCreate
 
 router = APIRouter(include_in_schema=False)
 CAUSE_LABELS = {code: label for label, code in POVERTY_CAUSES.items()}
@@ -77,6 +94,9 @@ def household_page(household_no: str, request: Request, session: SessionDep, use
         village=village,
         path=service.division_path(session, user, village),
         labels=LABELS,
+        cover=policies.household_cover(session, household),
+        today=local_today(),
+        cover_labels=COVER_LABELS,
     )
 
 
@@ -125,4 +145,209 @@ def import_page(import_id: int, request: Request, session: SessionDep, user: Cur
         record=import_public(request, record),
         issues=issues,
         issue_count=issue_count,
+    )
+
+
+# --- cover: products, policies, enrolment, notices ------------------------------------------------------------------
+
+COVER_LABELS = {
+    "policy_statuses": POLICY_STATUS_LABELS,
+    "cover_statuses": COVER_STATUS_LABELS,
+    "kinds": PRODUCT_KIND_LABELS,
+    "units": UNIT_LABELS,
+    "perils": PERIL_LABELS,
+    "objections": OBJECTION_STATUS_LABELS,
+    "member_statuses": MEMBER_STATUS_LABELS,
+}
+
+
+@router.get("/products", response_class=HTMLResponse)
+def products_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    catalogue = []
+    for product in policies.list_products(session):
+        versions = policies.list_versions(session, product.code)
+        latest = versions[0] if versions else None
+        benefits = policies.list_benefits(session, latest.id or 0) if latest else []
+        catalogue.append((product, latest, benefits, len(versions)))
+    return render(request, "pages/products.html", user, catalogue=catalogue, labels=COVER_LABELS)
+
+
+@router.get("/policies", response_class=HTMLResponse)
+def policies_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    year: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    rows, count = policies.list_policies(session, user, year=year, limit=PAGE_SIZE, offset=offset)
+    return render(
+        request,
+        "pages/policies.html",
+        user,
+        rows=rows,
+        count=count,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        insurers=policies.insurer_names(session, [p.insurer_id for p in rows]),
+        may_create=is_insurer(user),
+        labels=COVER_LABELS,
+    )
+
+
+def _new_policy_form(
+    request: Request, session: SessionDep, user: User, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    offered = policies.insurer_products(session, user.insurer_id or 0)
+    products = [p for p in policies.list_products(session) if p.code in offered and p.unit.value == "person"]
+    return render(
+        request,
+        "pages/policy_new.html",
+        user,
+        status_code=status_code,
+        error=error,
+        products=products,
+        prefectures=service.list_prefectures_with_counties(session, on=local_today()),
+        year=local_today().year + 1,
+    )
+
+
+@router.get("/policies/new", response_class=HTMLResponse)
+def new_policy_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    if not is_insurer(user):
+        raise Forbidden("只有保险公司可以新建保单 (only insurers create policies)")
+    return _new_policy_form(request, session, user)
+
+
+@router.post("/policies/new", response_class=HTMLResponse)
+def create_policy_form(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    county_code: Annotated[str, Form()],
+    year: Annotated[int, Form()],
+    product_code: Annotated[str, Form()] = "th_family",
+    premium_yuan: Annotated[str, Form()] = "",
+    policy_no: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        premium = _yuan_to_fen(premium_yuan, "premium_yuan") if premium_yuan.strip() else None
+        data = GroupPolicyCreate(
+            county_code=county_code,
+            year=year,
+            product_code=product_code,
+            premium_per_person_fen=premium,
+            policy_no=policy_no.strip() or None,
+        )
+        policy = policies.create_group_policy(session, user, data)
+    except DomainError as exc:
+        return _new_policy_form(request, session, user, error=exc.message, status_code=exc.status_code)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = f"字段 {'.'.join(str(p) for p in first['loc'])} 无效：{first['msg']}"
+        return _new_policy_form(request, session, user, error=message, status_code=422)
+    return RedirectResponse(f"/policies/{policy.policy_no}", status_code=303)
+
+
+def _yuan_to_fen(text: str, field: str) -> int:
+    """A yuan amount typed by a person (`115` or `115.00`), exactly, never through float."""
+    try:
+        value = Decimal(text.strip().replace(",", "").replace("¥", ""))
+    except InvalidOperation:
+        raise Invalid("金额格式不正确 (not an amount)", field=field) from None
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise Invalid("金额须为正数，最多两位小数 (a positive amount in yuan and fen)", field=field)
+    return int(value * 100)
+
+
+def _policy_page(
+    request: Request, session: SessionDep, user: User, policy_no: str, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    policy = policies.get_policy(session, user, policy_no)
+    enrolments = policies.list_enrolments(session, policy)
+    version = session.get(ProductVersion, policy.product_version_id)
+    product = policies.get_product(session, policy.product_code)
+    notices = policies.list_notices(session, policy)
+    objections = {n.id: policies.list_objections(session, n) for n in notices}
+    return render(
+        request,
+        "pages/policy.html",
+        user,
+        status_code=status,
+        error=error,
+        policy=policy,
+        product=product,
+        version=version,
+        insurer=policies.get_insurer(session, policy.insurer_id),
+        enrolments=[enrolment_public(request, e) for e in enrolments[:10]],
+        villages=policies.policy_village_summary(session, policy),
+        objections=objections,
+        objects=policies.list_objects(session, policy) if policy.kind == "industry" else [],
+        conflicts=policies.list_conflicts(session, policy),
+        today=local_today(),
+        may_enrol=is_insurer(user) and policy.insurer_id == user.insurer_id,
+        may_issue=user.role == Role.insurer_supervisor and policy.insurer_id == user.insurer_id,
+        may_notice=(is_insurer(user) and policy.insurer_id == user.insurer_id) or user.role == Role.county_office,
+        labels=COVER_LABELS,
+    )
+
+
+@router.get("/policies/{policy_no}", response_class=HTMLResponse)
+def policy_page(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    return _policy_page(request, session, user, policy_no)
+
+
+@router.post("/policies/{policy_no}/enrol", response_class=HTMLResponse)
+def enrol_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    try:
+        enrolment = policies.start_enrolment(session, user, policy_no, local_today())
+    except DomainError as exc:
+        return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+    enqueue_enrolment(request, enrolment)
+    return RedirectResponse(f"/policies/{policy_no}", status_code=303)
+
+
+@router.post("/policies/{policy_no}/notices", response_class=HTMLResponse)
+def notice_form(
+    policy_no: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    village_code: Annotated[str, Form()],
+    posted_on: Annotated[date, Form()],
+) -> Response:
+    try:
+        policies.post_notice(session, user, policy_no, village_code, posted_on)
+    except DomainError as exc:
+        return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+    return RedirectResponse(f"/policies/{policy_no}#villages", status_code=303)
+
+
+@router.post("/policies/{policy_no}/issue", response_class=HTMLResponse)
+def issue_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    try:
+        policies.issue_policy(session, user, policy_no, local_today())
+    except DomainError as exc:
+        return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+    return RedirectResponse(f"/policies/{policy_no}", status_code=303)
+
+
+@router.get("/policies/{policy_no}/notices/{village_code}", response_class=HTMLResponse)
+def notice_page(
+    policy_no: str, village_code: str, request: Request, session: SessionDep, user: CurrentUser
+) -> HTMLResponse:
+    policy = policies.get_policy(session, user, policy_no)
+    village = service.get_division(session, user, village_code)
+    notice = next((n for n in policies.list_notices(session, policy) if n.village_code == village.code), None)
+    return render(
+        request,
+        "pages/notice.html",
+        user,
+        policy=policy,
+        village=village,
+        notice=notice,
+        lines=policies.notice_lines(session, policy, village.code),
+        objections=policies.list_objections(session, notice) if notice else [],
+        insurer=policies.get_insurer(session, policy.insurer_id),
+        labels=COVER_LABELS,
     )

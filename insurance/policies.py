@@ -630,6 +630,22 @@ def get_enrolment(session: Session, user: User, enrolment_id: int) -> tuple[Enro
     return enrolment, policy
 
 
+ENROLMENT_STATUS_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}
+
+
+def last_enrolment_status(session: Session, rows: list[Policy]) -> dict[int, str]:
+    """Per policy: the latest enrolment's date and state, for the home pages."""
+    found: dict[int, str] = {}
+    ids = [p.id for p in rows if p.id is not None]
+    if not ids:
+        return found
+    for enrolment in session.exec(
+        select(Enrolment).where(col(Enrolment.policy_id).in_(ids)).order_by(col(Enrolment.id))
+    ):
+        found[enrolment.policy_id] = f"{enrolment.enrolled_on} {ENROLMENT_STATUS_LABELS[enrolment.status]}"
+    return found
+
+
 def list_enrolments(session: Session, policy: Policy) -> list[Enrolment]:
     return list(
         session.exec(select(Enrolment).where(Enrolment.policy_id == policy.id).order_by(col(Enrolment.id).desc()))
