@@ -379,6 +379,29 @@ def load_demo_roster(settings: Settings) -> str | None:
     return f"{outcome.counts.accepted} 名成员、{outcome.counts.households} 户 (members, households)"
 
 
+def load_demo_cover(settings: Settings) -> str | None:
+    """On first run only: the demo insurer's group policy for the demo county, next year, enrolled from the
+    register, so a newcomer sees cover on the household pages (the notices and the issue are left to do)."""
+    from core import users
+    from core.audit import Actor
+    from core.db import get_engine, local_today, new_session
+    from insurance import policies
+    from insurance.schemas import GroupPolicyCreate
+
+    session = new_session(get_engine(settings.effective_database_url))
+    try:
+        handler = users.find_user(session, "picc-handler")
+        if handler is None or policies.list_policies(session, handler, limit=1)[1]:
+            return None
+        year = local_today().year + 1
+        policy = policies.create_group_policy(session, handler, GroupPolicyCreate(county_code=DEMO_COUNTY, year=year))
+        enrolment = policies.create_enrolment(session, Actor.of(handler), policy, local_today())
+        enrolment = policies.enrol_county(session, Actor.of(handler), enrolment.id or 0)
+        return f"{policy.policy_no}（{year} 年度），参保 {enrolment.added} 人，不符合条件 {enrolment.ineligible} 人"
+    finally:
+        session.close()
+
+
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     cmd_migrate(settings, _args)
     result = seed(settings, demo=True)
@@ -386,6 +409,9 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     demo = load_demo_roster(settings)
     if demo:
         print(f"已导入演示花名册 (demo roster imported): {demo}")
+    cover = load_demo_cover(settings)
+    if cover:
+        print(f"演示团体保单 (demo group policy): {cover}")
     children: list[subprocess.Popen[bytes]] = []
     if not _redis_answers(settings.redis_url):
         redis_process = _start_local_redis(settings)

@@ -4,19 +4,14 @@ import csv
 import io
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.models import Role
-from core.queue import get_queue, redis_from_url
-from core.settings import Settings
 from insurance.roster_generator import defective_totals, generate_defective_rows, write_csv
-from tests import infra
 from tests.builders import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
@@ -25,25 +20,6 @@ IMPORT_TIMEOUT_MS = 60_000
 UTF8_BOM = b"\xef\xbb\xbf"
 REJECTED = "拒绝 rejected"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `worker.py` on the test's database, Redis and var dir; started after the database is reset."""
-    redis = redis_from_url(settings.redis_url)
-    get_queue(redis, settings.queue_name).empty()  # jobs other tests left on the shared Redis are not ours
-    log_path = tmp_path / "worker.log"
-    env = {
-        "DATABASE_URL": settings.effective_database_url,
-        "REDIS_URL": settings.redis_url,
-        "VAR_DIR": str(settings.var_dir),
-        "QUEUE_NAME": settings.queue_name,
-    }
-    process = infra.start_worker_and_wait(env, log_path, settings.redis_url)
-    try:
-        yield process
-    finally:
-        infra.stop_process(process)
 
 
 def _log_in(page: Page, live_server: str, username: str) -> None:
