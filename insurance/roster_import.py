@@ -384,8 +384,10 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
 def _merge(
     connection: Connection, counts: ImportCounts, import_id: int, today: date, *, complete: bool, has_status: bool
 ) -> None:
-    now = utcnow()
     postgres = connection.dialect.name == "postgresql"
+    # On SQLite a raw parameter is stored as text: written naive, as the models write UTC, so that timestamps of
+    # the import and of the models compare (and match) as the same text.
+    now = utcnow() if postgres else utcnow().replace(tzinfo=None)
     # Townships and villages, created from their 12-digit codes under the seeded counties; names kept.
     temp_prefix = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if postgres else "CREATE TEMP TABLE {} AS "
     connection.exec_driver_sql(
@@ -625,7 +627,7 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 # Deaths and moves this roster brings end the cover they affect, in the same transaction.
                 with Session(bind=connection) as cover_session:
                     policies.sync_cover_with_register(cover_session, options.actor)
-                    cover_session.flush()
+                    cover_session.commit()  # releases the session's own savepoint inside the import's
             applied = not options.dry_run and not (options.strict and counts.rejected > 0)
             if applied:
                 savepoint.commit()
