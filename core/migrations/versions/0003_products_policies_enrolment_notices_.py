@@ -359,18 +359,8 @@ def upgrade() -> None:
         ),
         sa.Column("end_reason", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("enrolment_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["enrolment_id"],
-            ["enrolment.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["member.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["policy_id"],
-            ["policy.id"],
-        ),
+        # No foreign keys on coverage, by choice: row-by-row checks tripled a province's enrolment (insurance/models.py,
+        # Coverage, says what holds the references instead).
         sa.PrimaryKeyConstraint("policy_id", "member_id"),
     )
     with op.batch_alter_table("coverage", schema=None) as batch_op:
