@@ -1,7 +1,6 @@
 """The FastAPI app: mounts the routers, maps domain errors to HTTP once, serves the home page and /healthz."""
 
 import logging
-from datetime import date
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -12,7 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from core import audit, users, web
 from core.auth import CurrentUser, SessionDep, county_prefix
-from core.db import get_engine
+from core.db import get_engine, local_today
 from core.errors import DomainError, Unauthorized
 from core.health import check_health
 from core.masking import configure_logging
@@ -119,7 +118,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             context["last_enrolment"] = policies.last_enrolment_status(session, context["policies"])
             context["policy_labels"] = POLICY_STATUS_LABELS
         if user.role == Role.province_office:
-            context["prefectures"] = insurance_service.list_prefectures_with_counties(session, on=date.today())
+            context["prefectures"] = insurance_service.list_prefectures_with_counties(session, on=local_today())
         elif user.role == Role.county_office:
             county = insurance_service.get_division(session, user, county_prefix(user) or "")
             context["county"] = county

@@ -361,18 +361,14 @@ class RealRun:
 
 
 def run_real(engine: Engine, handler: User, policy_list: list[Policy], enrolled_on: date) -> RealRun:
-    """Each county as the CLI and the job do it: a queued enrolment, then enrol_county (one transaction)."""
+    """Each county as the command line does it: enrol_now (the enrolment recorded, then one transaction)."""
     actor = Actor.of(handler)
     per_county: list[float] = []
     added = households = double = late = 0
     started = time.perf_counter()
     for policy in policy_list:
         county_started = time.perf_counter()
-        with new_session(engine) as session:
-            fresh = session.get(Policy, policy.id)
-            assert fresh is not None
-            enrolment = policies.create_enrolment(session, actor, fresh, enrolled_on)
-            enrolment = policies.enrol_county(session, actor, enrolment.id or 0)
+        enrolment = policies.enrol_now(engine, actor, policy.policy_no, enrolled_on)
         per_county.append(time.perf_counter() - county_started)
         added += enrolment.added
         households += enrolment.households_added

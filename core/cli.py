@@ -209,11 +209,10 @@ def _progress_bar(phase: str, rows: int, done: int, total: int) -> None:
 
 def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when the import ran (even with rejected rows), 2 on unusable input, 1 on an internal failure."""
-    from datetime import date
     from pathlib import Path
 
     from core.audit import Actor
-    from core.db import get_engine
+    from core.db import get_engine, local_today
     from insurance.roster import RosterUnreadable
     from insurance.roster_import import ImportOptions, iter_issues, run_import
     from insurance.roster_report import write_report
@@ -223,7 +222,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
         return _unusable(args, "file_not_found", f"文件不存在或不可读 (no such file): {path}")
     options = ImportOptions(
         actor=Actor.system("cli"),
-        today=date.today(),
+        today=local_today(),
         filename=path.name,
         dry_run=args.dry_run,
         strict=args.strict,
@@ -357,12 +356,10 @@ DEMO_ROSTER_COUNTIES = ("433124", "433123", "433130")  # 花垣县, 凤凰县, �
 
 def load_demo_roster(settings: Settings) -> str | None:
     """On first run only: a roster from the project's own generator, so a newcomer sees a populated register."""
-    from datetime import date
-
     from sqlalchemy import text
 
     from core.audit import Actor
-    from core.db import get_engine
+    from core.db import get_engine, local_today
     from insurance.roster_generator import generate_rows, write_csv
     from insurance.roster_import import ImportOptions, run_import
 
@@ -374,7 +371,7 @@ def load_demo_roster(settings: Settings) -> str | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_csv(path, generate_rows(DEMO_ROSTER_MEMBERS, seed=2026, counties=DEMO_ROSTER_COUNTIES))
     outcome = run_import(
-        engine, path, ImportOptions(actor=Actor.system("demo"), today=date.today(), filename=path.name)
+        engine, path, ImportOptions(actor=Actor.system("demo"), today=local_today(), filename=path.name)
     )
     return f"{outcome.counts.accepted} 名成员、{outcome.counts.households} 户 (members, households)"
 
@@ -395,8 +392,8 @@ def load_demo_cover(settings: Settings) -> str | None:
             return None
         year = local_today().year + 1
         policy = policies.create_group_policy(session, handler, GroupPolicyCreate(county_code=DEMO_COUNTY, year=year))
-        enrolment = policies.create_enrolment(session, Actor.of(handler), policy, local_today())
-        enrolment = policies.enrol_county(session, Actor.of(handler), enrolment.id or 0)
+        engine = get_engine(settings.effective_database_url)
+        enrolment = policies.enrol_now(engine, Actor.of(handler), policy.policy_no, local_today())
         return f"{policy.policy_no}（{year} 年度），参保 {enrolment.added} 人，不符合条件 {enrolment.ineligible} 人"
     finally:
         session.close()
@@ -449,29 +446,25 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
     from core.errors import DomainError
     from insurance import policies
 
-    actor = Actor.system("cli")
-    session = new_session(get_engine(settings.effective_database_url))
-    try:
-        policy = policies.find_policy(session, args.policy_no)
-        if policy is None:
-            print(f"保单不存在 (no such policy): {args.policy_no}", file=sys.stderr)
-            return 2
-        on = date.fromisoformat(args.on) if args.on else local_today()
-        tty = sys.stderr.isatty()
+    engine = get_engine(settings.effective_database_url)
+    on = date.fromisoformat(args.on) if args.on else local_today()
+    tty = sys.stderr.isatty()
 
-        def progress(done: int, total: int, added: int) -> None:
-            if tty:
-                print(f"\r参保 (enrolling) {done}/{total} 乡镇 (townships), 新增 {added} 人", end="", file=sys.stderr)
-
-        enrolment = policies.create_enrolment(session, actor, policy, on)
-        enrolment = policies.enrol_county(session, actor, enrolment.id or 0, progress=progress)
+    def progress(done: int, total: int, added: int) -> None:
         if tty:
-            print(file=sys.stderr)
+            print(f"\r参保 (enrolling) {done}/{total} 乡镇 (townships), 新增 {added} 人", end="", file=sys.stderr)
+
+    try:
+        enrolment = policies.enrol_now(engine, Actor.system("cli"), args.policy_no, on, progress=progress)
     except DomainError as exc:
-        print(f"{exc.message}", file=sys.stderr)
+        print(exc.message, file=sys.stderr)
         return 2
     finally:
-        session.close()
+        if tty:
+            print(file=sys.stderr)
+    with new_session(engine) as session:
+        policy = policies.find_policy(session, args.policy_no)
+    assert policy is not None  # just enrolled
     summary = {
         "policy_no": policy.policy_no,
         "enrolment_id": enrolment.id,

@@ -1,13 +1,23 @@
 """Redis, the RQ queue and the worker heartbeat that /healthz reads."""
 
 import json
+import logging
 import os
 import socket
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
+from sqlalchemy.engine import Engine
+
+from core.db import utcnow
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_PREFIX = "tehuibao:worker:"
 
@@ -21,10 +31,17 @@ def get_queue(connection: Redis, name: str) -> Queue:
     return Queue(name, connection=connection)
 
 
-def try_enqueue(redis_url: str, queue_name: str, func: str, *args: Any, job_id: str, timeout: int = 3600) -> bool:
+def enqueue(settings: Settings, func: str, *args: Any, job_id: str, timeout: timedelta) -> None:
+    """Enqueues a job by its dotted name (the web never imports the jobs module); raises when Redis is away."""
+    get_queue(redis_from_url(settings.redis_url), settings.queue_name).enqueue(
+        func, *args, job_id=job_id, job_timeout=int(timeout.total_seconds())
+    )
+
+
+def try_enqueue(settings: Settings, func: str, *args: Any, job_id: str, timeout: timedelta) -> bool:
     """Enqueues after the commit; False when Redis is away (the row stays queued and the sweeper sends it later)."""
     try:
-        get_queue(redis_from_url(redis_url), queue_name).enqueue(func, *args, job_id=job_id, job_timeout=timeout)
+        enqueue(settings, func, *args, job_id=job_id, timeout=timeout)
     except Exception:  # noqa: BLE001 - any Redis failure: the database row is the record, nothing is lost
         return False
     return True
@@ -36,6 +53,43 @@ def read_json(redis_url: str, key: str) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - progress is a courtesy
         return None
     return json.loads(raw) if raw else None
+
+
+def progress_publisher(redis_url: str, key: str) -> Callable[[dict[str, Any]], None]:
+    """A function that stores a job's progress under `key`; a Redis hiccup is logged, never fatal to the job."""
+    connection = redis_from_url(redis_url)
+
+    def publish(progress: dict[str, Any]) -> None:
+        try:
+            connection.set(key, json.dumps(progress), ex=86400)
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the job must not fail for it
+            log.warning("could not publish progress to %s", key)
+
+    return publish
+
+
+def claim(engine: Engine, table: sa.Table, row_id: int) -> bool:
+    """Moves a queued row of work (an import, an enrolment: tables with id, status, started_at, finished_at,
+    message) to running, committed; False when another delivery of the job got there first."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            table.update()
+            .where(table.c.id == row_id, table.c.status == "queued")
+            .values(status="running", started_at=utcnow())
+        )
+        return bool(result.rowcount)
+
+
+def sweep(engine: Engine, table: sa.Table, timeout: timedelta, message: str) -> list[int]:
+    """The sweeper's part for one kind of work: a row still running well past the job timeout lost its worker and is
+    marked failed (its transaction never committed); the ids of queued rows are returned to be enqueued again."""
+    with engine.begin() as connection:
+        connection.execute(
+            table.update()
+            .where(table.c.status == "running", table.c.started_at < utcnow() - timeout - timedelta(minutes=10))
+            .values(status="failed", finished_at=utcnow(), message=message[:1000])
+        )
+        return list(connection.execute(sa.select(table.c.id).where(table.c.status == "queued")).scalars())
 
 
 def worker_name() -> str:

@@ -36,7 +36,7 @@ from insurance.models import (
     ProductVersion,
     RosterImport,
 )
-from insurance.roster_import import IMPORT_TIMEOUT, PROGRESS_KEY, iter_issues
+from insurance.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
 from insurance.roster_report import iter_report_csv, write_report_xlsx
 from insurance.schemas import (
     BenefitPublic,
@@ -73,8 +73,6 @@ from insurance.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["insurance"])
-IMPORT_JOB = "insurance.jobs.run_roster_import"
-ENROL_JOB = "insurance.jobs.run_enrolment"
 REGISTER_KEEPERS = (Role.county_office, Role.province_office)
 
 
@@ -186,14 +184,7 @@ def submit_import(
         dry_run=dry_run,
         strict=strict,
     )
-    try_enqueue(
-        settings.redis_url,
-        settings.queue_name,
-        IMPORT_JOB,
-        record.id,
-        job_id=f"roster-import-{record.id}",
-        timeout=int(IMPORT_TIMEOUT.total_seconds()),
-    )
+    try_enqueue(settings, IMPORT_JOB, record.id, job_id=import_job_id(record.id or 0), timeout=IMPORT_TIMEOUT)
     return record
 
 
@@ -360,19 +351,17 @@ def policy_public(session: Session, policy: Policy) -> PolicyPublic:
 def enrolment_public(request: Request, enrolment: Enrolment) -> EnrolmentPublic:
     public = EnrolmentPublic.model_validate(enrolment)
     if enrolment.status in ("queued", "running"):
-        public.progress = read_json(request.app.state.settings.redis_url, policies.PROGRESS_KEY.format(id=enrolment.id))
+        public.progress = read_json(request.app.state.settings.redis_url, policies.PROGRESS_KEY.format(enrolment.id))
     return public
 
 
 def enqueue_enrolment(request: Request, enrolment: Enrolment) -> None:
     """After the commit; when Redis is away the row stays queued and the worker's sweeper sends it later."""
-    settings = request.app.state.settings
     try_enqueue(
-        settings.redis_url,
-        settings.queue_name,
-        ENROL_JOB,
+        request.app.state.settings,
+        policies.ENROL_JOB,
         enrolment.id,
-        job_id=f"enrolment-{enrolment.id}",
+        job_id=policies.enrolment_job_id(enrolment.id or 0),
         timeout=policies.ENROL_TIMEOUT,
     )
 

@@ -16,13 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from core import audit
+from core import audit, queue
 from core.audit import Actor
 from core.auth import can_see_division, county_prefix, is_insurer
-from core.db import PROGRAMME_TZ, local_date, utcnow
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.db import PROGRAMME_TZ, local_date, new_session, utcnow
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
 from insurance import eligibility, premiums
@@ -66,8 +67,16 @@ from insurance.schemas import (
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "products.json"
 CERTIFICATE = "household_certificate"
-PROGRESS_KEY = "tehuibao:enrolment:{id}:progress"
-ENROL_TIMEOUT = 3600
+PROGRESS_KEY = "tehuibao:enrolment:{}:progress"  # Redis: how far a running enrolment got
+ENROL_TIMEOUT = timedelta(hours=1)  # the worker's job timeout; an enrolment still "running" past it has died
+ENROL_JOB = "insurance.jobs.run_enrolment"
+
+
+def enrolment_job_id(enrolment_id: int) -> str:
+    """One job id per enrolment, whoever enqueues it (the web after the commit, or the sweeper)."""
+    return f"enrolment-{enrolment_id}"
+
+
 CONFLICT_SAMPLE = 50
 # SQLAlchemy keeps the driver's row count only for UPDATE and DELETE unless asked; INSERT ... SELECT needs it too.
 ROWCOUNT = {"preserve_rowcount": True}
@@ -610,9 +619,16 @@ def start_enrolment(
 
 
 def create_enrolment(
-    session: Session, actor: Actor, policy: Policy, enrolled_on: date, *, kind: str = "enrol"
+    session: Session,
+    actor: Actor,
+    policy: Policy,
+    enrolled_on: date,
+    *,
+    kind: str = "enrol",
+    status: EnrolmentStatus = EnrolmentStatus.queued,
 ) -> Enrolment:
-    """A queued enrolment of the policy's county (committed); one at a time per policy."""
+    """A queued enrolment of the policy's county (committed); one at a time per policy. Created running by a
+    caller that runs it at once (enrol_now), so neither the sweeper nor a worker ever takes it."""
     _check_enrollable(policy)
     running = session.exec(
         select(Enrolment.id).where(
@@ -623,7 +639,13 @@ def create_enrolment(
     if running is not None:
         raise Conflict("该保单正在参保中，请稍候 (an enrolment of this policy is under way)", code="enrolment_running")
     enrolment = Enrolment(
-        policy_id=policy.id or 0, kind=kind, enrolled_on=enrolled_on, actor=actor.name, actor_user_id=actor.user_id
+        policy_id=policy.id or 0,
+        kind=kind,
+        enrolled_on=enrolled_on,
+        actor=actor.name,
+        actor_user_id=actor.user_id,
+        status=status,
+        started_at=utcnow() if status == EnrolmentStatus.running else None,
     )
     session.add(enrolment)
     session.flush()
@@ -681,21 +703,57 @@ def list_enrolments(session: Session, policy: Policy) -> list[Enrolment]:
     )
 
 
-def mark_enrolment_failed(session: Session, enrolment_id: int, message: str) -> None:
-    enrolment = session.get(Enrolment, enrolment_id)
-    if enrolment is not None and enrolment.status != EnrolmentStatus.done:
-        enrolment.status = EnrolmentStatus.failed
-        enrolment.message = message[:1000]
-        enrolment.finished_at = utcnow()
-        session.add(enrolment)
-        session.commit()
+def run_enrolment(engine: Engine, enrolment_id: int, *, progress: ProgressFn | None = None) -> Enrolment | None:
+    """The worker's entry: claims a queued enrolment and runs it; None when another delivery claimed it first."""
+    if not queue.claim(engine, Enrolment.__table__, enrolment_id):
+        return None
+    return _run_claimed(engine, enrolment_id, progress)
+
+
+def enrol_now(
+    engine: Engine, actor: Actor, policy_no: str, enrolled_on: date, *, progress: ProgressFn | None = None
+) -> Enrolment:
+    """The command line's (and the demo's) entry: records the enrolment as running and runs it in this process."""
+    with new_session(engine) as session:
+        policy = find_policy(session, policy_no)
+        if policy is None:
+            raise NotFound(f"保单不存在 (no such policy): {policy_no}", code="policy_not_found", field="policy_no")
+        enrolment = create_enrolment(session, actor, policy, enrolled_on, status=EnrolmentStatus.running)
+    return _run_claimed(engine, enrolment.id or 0, progress)
+
+
+def _run_claimed(engine: Engine, enrolment_id: int, progress: ProgressFn | None) -> Enrolment:
+    """Whatever stops the run (a refusal, an error, Ctrl-C, a job timeout) marks it failed before propagating, so no
+    enrolment stays running for nothing; its transaction never committed, so nothing of it was written."""
+    try:
+        with new_session(engine) as session:
+            return enrol_county(session, enrolment_id, progress=progress)
+    except DomainError as exc:
+        _mark_enrolment_failed(engine, enrolment_id, exc.message)
+        raise
+    except BaseException as exc:
+        _mark_enrolment_failed(
+            engine, enrolment_id, f"参保失败，未写入任何数据 (enrolment failed, nothing written): {type(exc).__name__}"
+        )
+        raise
+
+
+def _mark_enrolment_failed(engine: Engine, enrolment_id: int, message: str) -> None:
+    with new_session(engine) as session:
+        enrolment = session.get(Enrolment, enrolment_id)
+        if enrolment is not None and enrolment.status != EnrolmentStatus.done:
+            enrolment.status = EnrolmentStatus.failed
+            enrolment.message = message[:1000]
+            enrolment.finished_at = utcnow()
+            session.add(enrolment)
+            session.commit()
 
 
 def _beijing_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), PROGRAMME_TZ)
 
 
-def enrol_county(session: Session, actor: Actor, enrolment_id: int, *, progress: ProgressFn | None = None) -> Enrolment:
+def enrol_county(session: Session, enrolment_id: int, *, progress: ProgressFn | None = None) -> Enrolment:
     """Puts every eligible active member of the policy's county on it, in one transaction.
 
     Idempotent: a member already on the policy is skipped, so a rerun adds only members new to the register.
@@ -717,8 +775,9 @@ def enrol_county(session: Session, actor: Actor, enrolment_id: int, *, progress:
     policy = session.get(Policy, enrolment.policy_id)
     assert policy is not None  # a foreign key
     _check_enrollable(policy)
+    actor = Actor(name=enrolment.actor, user_id=enrolment.actor_user_id)  # who asked for it, recorded with it
     enrolment.status = EnrolmentStatus.running
-    enrolment.started_at = utcnow()
+    enrolment.started_at = enrolment.started_at or utcnow()
     version = session.get(ProductVersion, policy.product_version_id)
     assert version is not None
     terms = cover_terms(version)

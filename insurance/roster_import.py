@@ -42,6 +42,14 @@ from insurance.roster import (
 BATCH = 5000
 PROGRESS_KEY = "tehuibao:import:{}:progress"  # Redis: where a running web import reports how far it got
 IMPORT_TIMEOUT = timedelta(hours=4)  # the worker's job timeout; an import still "running" past it has died
+IMPORT_JOB = "insurance.jobs.run_roster_import"
+
+
+def import_job_id(import_id: int) -> str:
+    """One job id per web import, whoever enqueues it (the upload after the commit, or the sweeper)."""
+    return f"roster-import-{import_id}"
+
+
 Progress = Callable[[str, int, int, int], None]  # phase, rows read, bytes done, bytes total
 
 _STAGE_TYPES = {

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, Row
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.audit import Actor
 from core.models import Role, User
@@ -240,10 +240,7 @@ def settle(session: Session) -> None:
 def run_enrolment(session: Session, enrolment_id: int) -> Enrolment:
     """What the worker's job does with a queued enrolment: the same use case, as the user who asked for it."""
     settle(session)
-    actor, user_id = session.exec(
-        select(Enrolment.actor, Enrolment.actor_user_id).where(Enrolment.id == enrolment_id)
-    ).one()
-    return policies.enrol_county(session, Actor(name=actor, user_id=user_id), enrolment_id)
+    return policies.enrol_county(session, enrolment_id)
 
 
 def enrol(session: Session, policy: Policy, *, on: date = ENROL_DAY, actor: Actor = SYSTEM) -> Enrolment:

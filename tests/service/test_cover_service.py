@@ -19,6 +19,7 @@ from insurance.schemas import BenefitIn, ObjectionCreate, ObjectionResolve, Prod
 from tests.cover_builders import (
     AFTER_WINDOW,
     BIRTH_DATE,
+    ENROL_DAY,
     EXIT_YEAR,
     HOUSEHOLD_NO,
     HUAYUAN,
@@ -542,3 +543,29 @@ def test_an_issued_policy_cancelled_mid_year_still_answers_for_the_days_it_was_i
     settle(session)
     before = policies.member_cover(session, cast.county, member, "accident_death", date(YEAR, 3, 1))
     assert (before.covered, before.policy_no) == (True, policy_no)
+
+
+# --- an enrolment run in this process (the command line) ------------------------------------------------------------
+
+
+def test_an_interrupted_command_line_enrolment_is_marked_failed_writes_nothing_and_the_next_run_enrols(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    cast = make_cast(session)
+    make_register(engine, tmp_path)
+    policy = make_group_policy(session, cast.handler)
+
+    def interrupt(_done: int, _total: int, _added: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the county
+
+    with pytest.raises(KeyboardInterrupt):
+        policies.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY, progress=interrupt)
+    settle(session)
+    (stopped,) = policies.list_enrolments(session, policy)
+    assert stopped.status == "failed"
+    assert "KeyboardInterrupt" in (stopped.message or "")
+    assert coverage_rows(engine, policy.policy_no) == []
+
+    again = policies.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY)
+    assert again.status == "done"
+    assert again.added == len(coverage_rows(engine, policy.policy_no)) > 0
