@@ -285,9 +285,10 @@ def _policy_page(
         objects=policies.list_objects(session, policy) if policy.kind == "industry" else [],
         conflicts=policies.list_conflicts(session, policy),
         today=local_today(),
-        may_enrol=is_insurer(user) and policy.insurer_id == user.insurer_id,
-        may_issue=user.role == Role.insurer_supervisor and policy.insurer_id == user.insurer_id,
-        may_notice=(is_insurer(user) and policy.insurer_id == user.insurer_id) or user.role == Role.county_office,
+        # The policy was found for this user, so an insurer's user here is its own company's.
+        may_enrol=is_insurer(user),
+        may_issue=user.role == Role.insurer_supervisor,
+        may_notice=policies.may_notice(user),
         labels=COVER_LABELS,
     )
 

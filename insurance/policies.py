@@ -395,7 +395,7 @@ def may_see_policy(user: User, policy: Policy) -> bool:
 
 
 def get_policy(session: Session, user: User, policy_no: str) -> Policy:
-    policy = session.exec(select(Policy).where(Policy.policy_no == policy_no.strip())).first()
+    policy = find_policy(session, policy_no)
     if policy is None or not may_see_policy(user, policy):
         raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
     return policy
@@ -436,6 +436,24 @@ def _require_insurer(user: User, *, supervisor: bool = False) -> int:
         who = "保险公司主管" if supervisor else "保险公司经办人或主管"
         raise Forbidden(f"只有{who}可以执行此操作 (only insurer staff may do this)")
     return user.insurer_id
+
+
+def _own_policy(session: Session, user: User, policy_no: str, *, supervisor: bool = False) -> Policy:
+    """A policy the user's company wrote: 404 outside what they may see (an insurer sees only its own), 403 for a
+    role that may see it but not act on it."""
+    policy = get_policy(session, user, policy_no)
+    _require_insurer(user, supervisor=supervisor)
+    return policy
+
+
+def may_notice(user: User) -> bool:
+    """Insurers and county offices post enrolment notices and record and resolve objections."""
+    return is_insurer(user) or user.role == Role.county_office
+
+
+def _require_noticer(user: User) -> None:
+    if not may_notice(user):
+        raise Forbidden("只有保险公司或县扶贫办可以登记公示和异议 (insurers and county offices handle notices)")
 
 
 def _require_offer(session: Session, insurer_id: int, product: Product) -> None:
@@ -545,6 +563,15 @@ def _sharing_perils(session: Session, policy: Policy, others: list[tuple[int, in
 
 
 def create_group_policy(session: Session, user: User, data: GroupPolicyCreate) -> Policy:
+    policy = _new_group_policy(session, user, data)
+    session.commit()
+    return policy
+
+
+def _new_group_policy(
+    session: Session, user: User, data: GroupPolicyCreate, *, renewed_from: Policy | None = None
+) -> Policy:
+    """Checks, adds and audits a group policy in the caller's transaction."""
     insurer_id = _require_insurer(user)
     product = get_product(session, data.product_code)
     if product.kind != ProductKind.family or product.unit != ProductUnit.person:
@@ -576,6 +603,7 @@ def create_group_policy(session: Session, user: User, data: GroupPolicyCreate) -
         premium_per_person_fen=per_person,
         premium_per_household_fen=per_household,
         policyholder=data.policyholder or f"{county.name}扶贫开发办公室",
+        renewed_from_id=renewed_from.id if renewed_from else None,
         created_by=user.username,
     )
     clashes = _overlapping_family_policies(session, policy, same_county_only=True)
@@ -590,7 +618,6 @@ def create_group_policy(session: Session, user: User, data: GroupPolicyCreate) -
     session.add(policy)
     session.flush()
     audit.record(session, Actor.of(user), "create", "policy", policy.policy_no, after=_policy_facts(policy))
-    session.commit()
     return policy
 
 
@@ -611,10 +638,7 @@ def start_enrolment(
     session: Session, user: User, policy_no: str, enrolled_on: date, *, kind: str = "enrol"
 ) -> Enrolment:
     """Records a queued enrolment (committed); the caller enqueues the job after the commit."""
-    policy = get_policy(session, user, policy_no)
-    if policy.insurer_id != _require_insurer(user):
-        raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
-    _check_enrollable(policy)
+    policy = _own_policy(session, user, policy_no)
     return create_enrolment(session, Actor.of(user), policy, enrolled_on, kind=kind)
 
 
@@ -629,6 +653,14 @@ def create_enrolment(
 ) -> Enrolment:
     """A queued enrolment of the policy's county (committed); one at a time per policy. Created running by a
     caller that runs it at once (enrol_now), so neither the sweeper nor a worker ever takes it."""
+    enrolment = _queue_enrolment(session, actor, policy, enrolled_on, kind=kind, status=status)
+    session.commit()
+    return enrolment
+
+
+def _queue_enrolment(
+    session: Session, actor: Actor, policy: Policy, enrolled_on: date, *, kind: str, status: EnrolmentStatus
+) -> Enrolment:
     _check_enrollable(policy)
     running = session.exec(
         select(Enrolment.id).where(
@@ -657,7 +689,6 @@ def create_enrolment(
         policy.policy_no,
         after={"enrolment_id": enrolment.id, "enrolled_on": enrolled_on},
     )
-    session.commit()
     return enrolment
 
 
@@ -1206,18 +1237,13 @@ def renew_policy(
 ) -> tuple[Policy, Enrolment]:
     """Next year's policy for the same county and insurer, and a queued enrolment that carries forward everyone
     still eligible (members covered this year keep no waiting period)."""
-    old = get_policy(session, user, policy_no)
-    insurer_id = _require_insurer(user)
-    if old.insurer_id != insurer_id:
-        raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
+    old = _own_policy(session, user, policy_no)
     _check_enrollable(old)
-    product = get_product(session, old.product_code)
     year = data.year or old.year + 1
     if year <= old.year:
         raise Invalid("续保年度须晚于原保单年度 (renewal is for a later year)", field="year")
-    version = version_for(session, product, year, data.product_version)
-    _require_offer(session, insurer_id, product)
-    created = create_group_policy(
+    version = version_for(session, get_product(session, old.product_code), year, data.product_version)
+    created = _new_group_policy(
         session,
         user,
         GroupPolicyCreate(
@@ -1229,12 +1255,11 @@ def renew_policy(
             policy_no=data.policy_no,
             policyholder=old.policyholder,
         ),
+        renewed_from=old,
     )
-    created.renewed_from_id = old.id
-    session.add(created)
     audit.record(session, Actor.of(user), "renew", "policy", old.policy_no, after={"renewed_as": created.policy_no})
+    enrolment = _queue_enrolment(session, Actor.of(user), created, today, kind="renew", status=EnrolmentStatus.queued)
     session.commit()
-    enrolment = start_enrolment(session, user, created.policy_no, today, kind="renew")
     return created, enrolment
 
 
@@ -1264,9 +1289,7 @@ def _policy_villages(connection: sa.Connection, policy: Policy) -> list[str]:
 def issue_policy(session: Session, user: User, policy_no: str, today: date) -> Policy:
     """Puts a policy in force once every village has seen its notice, the objection windows have closed and no
     objection is left open; every covered household's certificate is then requested."""
-    policy = get_policy(session, user, policy_no)
-    if policy.insurer_id != _require_insurer(user, supervisor=True):
-        raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
+    policy = _own_policy(session, user, policy_no, supervisor=True)
     if policy.status != PolicyStatus.draft:
         raise Conflict(f"保单状态为{policy.status}，不能出单 (only a draft policy is issued)", code="not_draft")
     if policy.members_count == 0 and policy.kind == ProductKind.family:
@@ -1329,9 +1352,7 @@ def _covered_households(policy: Policy, *, include_cancelled: bool = False) -> s
 def cancel_policy(session: Session, user: User, policy_no: str, reason: str, today: date) -> Policy:
     """A draft policy is void from the start; an issued one ends today. Households it covered get new
     certificates when it was in force."""
-    policy = get_policy(session, user, policy_no)
-    if policy.insurer_id != _require_insurer(user, supervisor=True):
-        raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
+    policy = _own_policy(session, user, policy_no, supervisor=True)
     if policy.status == PolicyStatus.cancelled:
         raise Conflict("保单已撤销 (already cancelled)", code="policy_cancelled")
     was_issued = policy.status == PolicyStatus.issued
@@ -1757,8 +1778,7 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
     """Records that the village's list was posted; the objection window follows from the product's terms. Posting
     again (after a correction) restarts the window."""
     policy = get_policy(session, user, policy_no)
-    if not (is_insurer(user) or user.role == Role.county_office):
-        raise Forbidden("只有保险公司或县扶贫办可以登记公示 (insurers and county offices post notices)")
+    _require_noticer(user)
     if policy.status != PolicyStatus.draft:
         raise Conflict("只有待出单的保单需要承保公示 (only a draft policy is noticed)", code="not_draft")
     code = village_code.strip()
@@ -1831,8 +1851,7 @@ def list_objections(session: Session, notice: EnrolmentNotice) -> list[NoticeObj
 
 def record_objection(session: Session, user: User, notice_id: int, data: ObjectionCreate) -> NoticeObjection:
     notice, policy = get_notice(session, user, notice_id)
-    if not (is_insurer(user) or user.role == Role.county_office):
-        raise Forbidden("只有保险公司或县扶贫办可以登记异议 (insurers and county offices record objections)")
+    _require_noticer(user)
     if data.raised_on < notice.posted_on or data.raised_on > notice.objection_until:
         raise Invalid(
             f"异议须在公示期内提出（{notice.posted_on}至{notice.objection_until}）(outside the objection window)",
@@ -1875,8 +1894,7 @@ def resolve_objection(session: Session, user: User, objection_id: int, data: Obj
     if objection is None:
         raise NotFound("异议不存在 (no such objection)", code="objection_not_found", field="objection_id")
     notice, policy = get_notice(session, user, objection.notice_id)
-    if not (is_insurer(user) or user.role == Role.county_office):
-        raise Forbidden("只有保险公司或县扶贫办可以处理异议 (insurers and county offices resolve objections)")
+    _require_noticer(user)
     if objection.status != ObjectionStatus.open:
         raise Conflict("该异议已处理 (already resolved)", code="objection_resolved")
     objection.status = ObjectionStatus.upheld if data.upheld else ObjectionStatus.dismissed
