@@ -32,6 +32,7 @@ from insurance.models import (
     Member,
     Policy,
     PolicyStatus,
+    ProductBenefit,
     ProductKind,
     ProductVersion,
     RosterImport,
@@ -275,30 +276,29 @@ def _attachment(filename: str) -> dict[str, str]:
 # --- products and insurers -----------------------------------------------------------------------------------------
 
 
-def version_public(session: Session, version: ProductVersion) -> ProductVersionPublic:
+def version_public(version: ProductVersion, benefits: list[ProductBenefit]) -> ProductVersionPublic:
     public = ProductVersionPublic.model_validate(version)
-    public.benefits = [BenefitPublic.model_validate(b) for b in policies.list_benefits(session, version.id or 0)]
+    public.benefits = [BenefitPublic.model_validate(b) for b in benefits]
     return public
+
+
+def product_public(entry: policies.CatalogueEntry, *, latest_only: bool) -> ProductPublic:
+    versions = entry.versions[:1] if latest_only else entry.versions
+    return ProductPublic(
+        **ProductPublic.model_validate(entry.product).model_dump(exclude={"versions"}),
+        versions=[version_public(v, entry.benefits[v.id or 0]) for v in versions],
+    )
 
 
 @router.get("/products", response_model=list[ProductPublic], summary="The product catalogue, newest version first")
 def read_products(session: SessionDep, _user: CurrentUser) -> list[ProductPublic]:
-    return [
-        ProductPublic(
-            **ProductPublic.model_validate(p).model_dump(exclude={"versions"}),
-            versions=[version_public(session, v) for v in policies.list_versions(session, p.code)[:1]],
-        )
-        for p in policies.list_products(session)
-    ]
+    return [product_public(entry, latest_only=True) for entry in policies.catalogue(session)]
 
 
 @router.get("/products/{code}", response_model=ProductPublic, summary="A product with all its versions")
 def read_product(code: str, session: SessionDep, _user: CurrentUser) -> ProductPublic:
-    product = policies.get_product(session, code)
-    return ProductPublic(
-        **ProductPublic.model_validate(product).model_dump(exclude={"versions"}),
-        versions=[version_public(session, v) for v in policies.list_versions(session, product.code)],
-    )
+    policies.get_product(session, code)  # 404 naming the code
+    return product_public(policies.catalogue(session, [code])[0], latest_only=False)
 
 
 @router.post(
@@ -310,7 +310,8 @@ def read_product(code: str, session: SessionDep, _user: CurrentUser) -> ProductP
 def create_product_version(
     code: str, data: ProductVersionCreate, session: SessionDep, user: CurrentUser
 ) -> ProductVersionPublic:
-    return version_public(session, policies.create_product_version(session, user, code, data))
+    version = policies.create_product_version(session, user, code, data)
+    return version_public(version, policies.list_benefits(session, version.id or 0))
 
 
 def insurer_detail(session: Session, insurer: Insurer) -> InsurerDetail:
@@ -339,13 +340,21 @@ def set_insurer_products(insurer_id: int, codes: list[str], session: SessionDep,
 # --- policies and enrolment -----------------------------------------------------------------------------------------
 
 
-def policy_public(session: Session, policy: Policy) -> PolicyPublic:
-    public = PolicyPublic.model_validate(policy)
-    public.insurer_name = policies.insurer_names(session, [policy.insurer_id]).get(policy.insurer_id)
-    if policy.renewed_from_id:
-        previous = session.get(Policy, policy.renewed_from_id)
-        public.renewed_from = previous.policy_no if previous else None
+def policies_public(session: Session, rows: list[Policy]) -> list[PolicyPublic]:
+    """The insurers' names and the renewed policies' numbers in one query each, however many rows."""
+    insurers = policies.insurer_names(session, [p.insurer_id for p in rows])
+    previous = policies.policy_numbers(session, [p.renewed_from_id for p in rows if p.renewed_from_id])
+    public = []
+    for policy in rows:
+        item = PolicyPublic.model_validate(policy)
+        item.insurer_name = insurers.get(policy.insurer_id)
+        item.renewed_from = previous.get(policy.renewed_from_id or 0)
+        public.append(item)
     return public
+
+
+def policy_public(session: Session, policy: Policy) -> PolicyPublic:
+    return policies_public(session, [policy])[0]
 
 
 def enrolment_public(request: Request, enrolment: Enrolment) -> EnrolmentPublic:
@@ -380,7 +389,7 @@ def read_policies(
     rows, count = policies.list_policies(
         session, user, county_code=county, year=year, kind=kind, status=status, limit=limit, offset=offset
     )
-    return Page(data=[policy_public(session, p) for p in rows], count=count)
+    return Page(data=policies_public(session, rows), count=count)
 
 
 @router.post("/policies", response_model=PolicyPublic, status_code=201, summary="A county's family group policy")
@@ -468,21 +477,24 @@ def cancel_policy(policy_no: str, data: CancelRequest, session: SessionDep, user
 # --- enrolment notices and objections ---------------------------------------------------------------------------------
 
 
-def notice_public(session: Session, notice: EnrolmentNotice, policy: Policy) -> NoticePublic:
-    village = session.get(Division, notice.village_code)
-    open_count = sum(o.status == "open" for o in policies.list_objections(session, notice))
-    return NoticePublic(
-        **notice.model_dump(exclude={"policy_id", "created_at"}),
-        policy_no=policy.policy_no,
-        village_name=village.name if village else None,
-        objections_open=open_count,
-    )
+def notices_public(session: Session, policy: Policy, notices: list[EnrolmentNotice]) -> list[NoticePublic]:
+    names = policies.village_names(session, [n.village_code for n in notices])
+    open_counts = policies.open_objection_counts(session, policy)
+    return [
+        NoticePublic(
+            **notice.model_dump(exclude={"policy_id", "created_at"}),
+            policy_no=policy.policy_no,
+            village_name=names.get(notice.village_code),
+            objections_open=open_counts.get(notice.id or 0, 0),
+        )
+        for notice in notices
+    ]
 
 
 @router.get("/policies/{policy_no}/notices", response_model=list[NoticePublic])
 def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list[NoticePublic]:
     policy = policies.get_policy(session, user, policy_no)
-    return [notice_public(session, n, policy) for n in policies.list_notices(session, policy)]
+    return notices_public(session, policy, policies.list_notices(session, policy))
 
 
 @router.get(
@@ -498,8 +510,9 @@ def read_notice_lines(policy_no: str, village_code: str, session: SessionDep, us
 @router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)
 def post_notice(policy_no: str, data: NoticeCreate, session: SessionDep, user: CurrentUser) -> NoticePublic:
     notice = policies.post_notice(session, user, policy_no, data.village_code, data.posted_on)
-    _, policy = policies.get_notice(session, user, notice.id or 0)
-    return notice_public(session, notice, policy)
+    policy = session.get(Policy, notice.policy_id)  # loaded by post_notice: no query
+    assert policy is not None
+    return notices_public(session, policy, [notice])[0]
 
 
 @router.get("/notices/{notice_id}/objections", response_model=list[ObjectionPublic])

@@ -163,13 +163,7 @@ COVER_LABELS = {
 
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    catalogue = []
-    for product in policies.list_products(session):
-        versions = policies.list_versions(session, product.code)
-        latest = versions[0] if versions else None
-        benefits = policies.list_benefits(session, latest.id or 0) if latest else []
-        catalogue.append((product, latest, benefits, len(versions)))
-    return render(request, "pages/products.html", user, catalogue=catalogue, labels=COVER_LABELS)
+    return render(request, "pages/products.html", user, catalogue=policies.catalogue(session), labels=COVER_LABELS)
 
 
 @router.get("/policies", response_class=HTMLResponse)
@@ -267,8 +261,6 @@ def _policy_page(
     enrolments = policies.list_enrolments(session, policy)
     version = session.get(ProductVersion, policy.product_version_id)
     product = policies.get_product(session, policy.product_code)
-    notices = policies.list_notices(session, policy)
-    objections = {n.id: policies.list_objections(session, n) for n in notices}
     return render(
         request,
         "pages/policy.html",
@@ -281,7 +273,6 @@ def _policy_page(
         insurer=policies.get_insurer(session, policy.insurer_id),
         enrolments=[enrolment_public(request, e) for e in enrolments[:10]],
         villages=policies.policy_village_summary(session, policy),
-        objections=objections,
         objects=policies.list_objects(session, policy) if policy.kind == "industry" else [],
         conflicts=policies.list_conflicts(session, policy),
         today=local_today(),

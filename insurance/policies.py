@@ -252,6 +252,38 @@ def list_versions(session: Session, product_code: str) -> list[ProductVersion]:
     )
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    product: Product
+    versions: list[ProductVersion]  # newest first
+    benefits: dict[int, list[ProductBenefit]]  # by version id
+
+    @property
+    def latest(self) -> ProductVersion | None:
+        return self.versions[0] if self.versions else None
+
+
+def catalogue(session: Session, codes: Iterable[str] | None = None) -> list[CatalogueEntry]:
+    """Products with their versions and benefits in three queries (the API and the catalogue page show them all)."""
+    query = select(Product).order_by(col(Product.kind), col(Product.code))
+    if codes is not None:
+        query = query.where(col(Product.code).in_(list(codes)))
+    products = list(session.exec(query).all())
+    versions = session.exec(
+        select(ProductVersion)
+        .where(col(ProductVersion.product_code).in_([p.code for p in products]))
+        .order_by(col(ProductVersion.version).desc())
+    ).all()
+    benefits: dict[int, list[ProductBenefit]] = {v.id or 0: [] for v in versions}
+    for benefit in session.exec(
+        select(ProductBenefit)
+        .where(col(ProductBenefit.version_id).in_(list(benefits)))
+        .order_by(col(ProductBenefit.id))
+    ):
+        benefits[benefit.version_id].append(benefit)
+    return [CatalogueEntry(p, [v for v in versions if v.product_code == p.code], benefits) for p in products]
+
+
 def list_benefits(session: Session, version_id: int) -> list[ProductBenefit]:
     return list(
         session.exec(
@@ -1841,6 +1873,24 @@ def get_notice(session: Session, user: User, notice_id: int) -> tuple[EnrolmentN
     return notice, policy
 
 
+def open_objection_counts(session: Session, policy: Policy) -> dict[int, int]:
+    """Open objections per notice of the policy, in one query (pages and the API show them per village)."""
+    rows = session.exec(
+        select(NoticeObjection.notice_id, func.count())
+        .join(EnrolmentNotice, col(EnrolmentNotice.id) == NoticeObjection.notice_id)
+        .where(EnrolmentNotice.policy_id == policy.id, NoticeObjection.status == ObjectionStatus.open)
+        .group_by(col(NoticeObjection.notice_id))
+    ).all()
+    return dict(rows)
+
+
+def village_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {d.code: d.name for d in session.exec(select(Division).where(col(Division.code).in_(wanted)))}
+
+
 def list_objections(session: Session, notice: EnrolmentNotice) -> list[NoticeObjection]:
     return list(
         session.exec(
@@ -2093,6 +2143,13 @@ def list_conflicts(session: Session, policy: Policy, limit: int = CONFLICT_SAMPL
     return [(m, no) for m, no in rows]
 
 
+def policy_numbers(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Policy.id, Policy.policy_no).where(col(Policy.id).in_(wanted))).all())
+
+
 def insurer_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(ids))
     if not wanted:
@@ -2101,9 +2158,10 @@ def insurer_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
 
 
 def policy_village_summary(session: Session, policy: Policy) -> list[dict[str, Any]]:
-    """Per village: households and members on the policy and the notice's state, for the policy page."""
+    """Per village: households and members on the policy, its notice and the notice's open objections."""
     connection = session.connection()
     notices = {n.village_code: n for n in list_notices(session, policy)}
+    open_counts = open_objection_counts(session, policy)
     if policy.kind == ProductKind.family:
         member, household, coverage = Member.__table__, Household.__table__, Coverage.__table__
         rows = connection.execute(
@@ -2125,7 +2183,7 @@ def policy_village_summary(session: Session, policy: Policy) -> list[dict[str, A
             .group_by(objects.c.village_code)
             .order_by(objects.c.village_code)
         ).all()
-    names = {d.code: d.name for d in session.exec(select(Division).where(col(Division.code).in_([r[0] for r in rows])))}
+    names = village_names(session, [r[0] for r in rows])
     return [
         {
             "village_code": code,
@@ -2133,6 +2191,7 @@ def policy_village_summary(session: Session, policy: Policy) -> list[dict[str, A
             "households": households,
             "members": members,
             "notice": notices.get(code),
+            "objections_open": open_counts.get(notices[code].id or 0, 0) if code in notices else None,
         }
         for code, households, members in rows
     ]
