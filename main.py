@@ -22,7 +22,7 @@ from insurance import api as insurance_api
 from insurance import pages as insurance_pages
 from insurance import policies
 from insurance import service as insurance_service
-from insurance.models import POLICY_STATUS_LABELS
+from insurance.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
 
 log = logging.getLogger("tehuibao")
 
@@ -115,8 +115,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             context["imports"], _ = insurance_service.list_imports(session, user, limit=5)
         if user.role in (Role.county_office, Role.insurer_handler, Role.insurer_supervisor):
             context["policies"], _ = policies.list_policies(session, user, limit=10)
-            context["last_enrolment"] = policies.last_enrolment_status(session, context["policies"])
+            context["last_enrolment"] = policies.last_enrolments(session, context["policies"])
             context["policy_labels"] = POLICY_STATUS_LABELS
+            context["enrolment_labels"] = ENROLMENT_STATUS_LABELS
         if user.role == Role.province_office:
             context["prefectures"] = insurance_service.list_prefectures_with_counties(session, on=local_today())
         elif user.role == Role.county_office:

@@ -334,7 +334,7 @@ def create_insurer(data: InsurerCreate, session: SessionDep, user: CurrentUser) 
 @router.put("/insurers/{insurer_id}/products", response_model=InsurerDetail, summary="Set the products it offers")
 def set_insurer_products(insurer_id: int, codes: list[str], session: SessionDep, user: CurrentUser) -> InsurerDetail:
     policies.set_insurer_products(session, user, insurer_id, codes)
-    return insurer_detail(session, policies.get_insurer(session, insurer_id))
+    return insurer_detail(session, service.get_insurer(session, insurer_id))
 
 
 # --- policies and enrolment -----------------------------------------------------------------------------------------
@@ -446,7 +446,7 @@ def read_enrolments(policy_no: str, request: Request, session: SessionDep, user:
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic)
 def read_enrolment(enrolment_id: int, request: Request, session: SessionDep, user: CurrentUser) -> EnrolmentPublic:
-    enrolment, _ = policies.get_enrolment(session, user, enrolment_id)
+    enrolment = policies.get_enrolment(session, user, enrolment_id)
     return enrolment_public(request, enrolment)
 
 
@@ -504,7 +504,7 @@ def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list
 )
 def read_notice_lines(policy_no: str, village_code: str, session: SessionDep, user: CurrentUser) -> list[NoticeLine]:
     policy = policies.get_policy(session, user, policy_no)
-    return [NoticeLine(**line.__dict__) for line in policies.notice_lines(session, policy, village_code.strip())]
+    return [NoticeLine.model_validate(line) for line in policies.notice_lines(session, policy, village_code.strip())]
 
 
 @router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)

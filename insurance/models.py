@@ -445,6 +445,9 @@ class EnrolmentStatus(StrEnum):
     failed = "failed"
 
 
+ENROLMENT_STATUS_LABELS: dict[str, str] = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}
+
+
 class Enrolment(SQLModel, table=True):
     """One run of enrolling a county onto a group policy, with its counts; a rerun adds only who is new."""
 

@@ -18,6 +18,7 @@ from insurance.api import enqueue_enrolment, enrolment_public, import_public, su
 from insurance.models import (
     COVER_STATUS_LABELS,
     DIVISION_LEVEL_LABELS,
+    ENROLMENT_STATUS_LABELS,
     MEMBER_STATUS_LABELS,
     OBJECTION_STATUS_LABELS,
     PERIL_LABELS,
@@ -95,7 +96,6 @@ def household_page(household_no: str, request: Request, session: SessionDep, use
         path=service.division_path(session, user, village),
         labels=LABELS,
         cover=policies.household_cover(session, household),
-        today=local_today(),
         cover_labels=COVER_LABELS,
     )
 
@@ -158,6 +158,7 @@ COVER_LABELS = {
     "perils": PERIL_LABELS,
     "objections": OBJECTION_STATUS_LABELS,
     "member_statuses": MEMBER_STATUS_LABELS,
+    "enrolments": ENROLMENT_STATUS_LABELS,
 }
 
 
@@ -270,7 +271,7 @@ def _policy_page(
         policy=policy,
         product=product,
         version=version,
-        insurer=policies.get_insurer(session, policy.insurer_id),
+        insurer=service.get_insurer(session, policy.insurer_id),
         enrolments=[enrolment_public(request, e) for e in enrolments[:10]],
         villages=policies.policy_village_summary(session, policy),
         objects=policies.list_objects(session, policy) if policy.kind == "industry" else [],
@@ -331,6 +332,7 @@ def notice_page(
     policy = policies.get_policy(session, user, policy_no)
     village = service.get_division(session, user, village_code)
     notice = next((n for n in policies.list_notices(session, policy) if n.village_code == village.code), None)
+    objections = policies.list_objections(session, notice) if notice else []
     return render(
         request,
         "pages/notice.html",
@@ -339,7 +341,8 @@ def notice_page(
         village=village,
         notice=notice,
         lines=policies.notice_lines(session, policy, village.code),
-        objections=policies.list_objections(session, notice) if notice else [],
-        insurer=policies.get_insurer(session, policy.insurer_id),
+        household_numbers=policies.household_numbers(session, [o.household_id for o in objections]),
+        objections=objections,
+        insurer=service.get_insurer(session, policy.insurer_id),
         labels=COVER_LABELS,
     )

@@ -27,7 +27,7 @@ from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
 from insurance import eligibility, premiums
-from insurance.identifiers import validate_uscc
+from insurance import service as insurance_service
 from insurance.models import (
     Coverage,
     CoverConflict,
@@ -334,16 +334,19 @@ def subsidy_shares(version: ProductVersion) -> premiums.SubsidyShares:
 def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer:
     if user.role != Role.admin:
         raise Forbidden("只有系统管理员可以登记保险公司 (only an administrator registers insurers)")
-    code, reason = validate_uscc(data.uscc)
-    if code is None:
-        raise Invalid(f"统一社会信用代码无效：{reason} (bad USCC)", code="bad_uscc", field="uscc")
+    code = insurance_service.valid_uscc(data.uscc)
     if session.exec(select(Insurer.id).where(Insurer.uscc == code)).first() is not None:
         raise Conflict(f"统一社会信用代码 {code} 已登记 (insurer already registered)", field="uscc")
-    insurer = Insurer(uscc=code, name=data.name, short_name=data.short_name, hotline=data.hotline)
-    session.add(insurer)
-    session.flush()
+    insurer = insurance_service.add_insurer(
+        session,
+        Actor.of(user),
+        uscc=code,
+        name=data.name,
+        short_name=data.short_name,
+        hotline=data.hotline,
+        facts={"short_name": data.short_name, "hotline": data.hotline, "products": sorted(set(data.products))},
+    )
     _set_offers(session, insurer, data.products)
-    audit.record(session, Actor.of(user), "create", "insurer", insurer.id, after=data.model_dump())
     session.commit()
     return insurer
 
@@ -351,7 +354,7 @@ def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer
 def set_insurer_products(session: Session, user: User, insurer_id: int, codes: list[str]) -> list[str]:
     if user.role != Role.admin:
         raise Forbidden("只有系统管理员可以修改保险公司的产品 (only an administrator changes offers)")
-    insurer = get_insurer(session, insurer_id)
+    insurer = insurance_service.get_insurer(session, insurer_id)
     before = insurer_products(session, insurer.id or 0)
     _set_offers(session, insurer, codes)
     audit.record(
@@ -398,13 +401,6 @@ def insurer_products(session: Session, insurer_id: int) -> list[str]:
     return sorted(
         session.exec(select(InsurerProduct.product_code).where(InsurerProduct.insurer_id == insurer_id)).all()
     )
-
-
-def get_insurer(session: Session, insurer_id: int) -> Insurer:
-    insurer = session.get(Insurer, insurer_id)
-    if insurer is None:
-        raise NotFound("保险公司不存在 (no such insurer)", code="insurer_not_found", field="insurer_id")
-    return insurer
 
 
 # --- policies: who sees them, how they are found ---------------------------------------------------------------
@@ -543,28 +539,10 @@ def _current_county(session: Session, code: str) -> Division:
     return county
 
 
-def _family_perils(session: Session, version_id: int) -> set[str]:
-    return {p for b in list_benefits(session, version_id) for p in b.perils}
-
-
-def _overlapping_family_policies(session: Session, policy: Policy, *, same_county_only: bool) -> list[Policy]:
-    """Other live family policies whose period overlaps and whose benefits share a peril with this one's."""
-    others = session.exec(select(Policy).where(*_overlapping_conditions(policy, same_county_only))).all()
-    sharing = _sharing_perils(session, policy, [(p.id or 0, p.product_version_id) for p in others])
-    return [p for p in others if p.id in sharing]
-
-
-def _clashing_policy_ids(session: Session, policy: Policy) -> list[int]:
-    """The ids of _overlapping_family_policies in all counties, without loading the policies (a province has one per
-    county, and enrolling each county asks about all the others)."""
-    rows = session.exec(
-        select(Policy.id, Policy.product_version_id).where(*_overlapping_conditions(policy, same_county_only=False))
-    ).all()
-    sharing = _sharing_perils(session, policy, [(i or 0, v) for i, v in rows])
-    return [i for i, _ in rows if i in sharing]
-
-
-def _overlapping_conditions(policy: Policy, same_county_only: bool) -> list[Any]:
+def _clashing_policy_ids(session: Session, policy: Policy, *, same_county_only: bool = False) -> list[int]:
+    """Other live family policies whose period overlaps this one's and whose benefits share a peril with it: a
+    member on both would be covered twice for the same risk. Ids only, perils read in one query: a province has
+    one policy per county, and enrolling each county asks about all the others."""
     conditions = [
         Policy.kind == ProductKind.family,
         Policy.status != PolicyStatus.cancelled,
@@ -575,20 +553,11 @@ def _overlapping_conditions(policy: Policy, same_county_only: bool) -> list[Any]
         conditions.append(Policy.id != policy.id)
     if same_county_only:
         conditions.append(Policy.county_code == policy.county_code)
-    return conditions
-
-
-def _sharing_perils(session: Session, policy: Policy, others: list[tuple[int, int]]) -> set[int]:
-    """Which of the (policy id, version id) pairs cover a peril of this policy; perils are read once per version."""
-    perils = {policy.product_version_id: _family_perils(session, policy.product_version_id)}
+    rows = session.exec(select(Policy.id, Policy.product_version_id).where(*conditions).order_by(col(Policy.id))).all()
+    benefits = _benefits_by_version(session, [policy.product_version_id, *(v for _, v in rows)])
+    perils = {v: {p for b in found for p in b.perils} for v, found in benefits.items()}
     mine = perils[policy.product_version_id]
-    sharing = set()
-    for policy_id, version_id in others:
-        if version_id not in perils:
-            perils[version_id] = _family_perils(session, version_id)
-        if mine & perils[version_id]:
-            sharing.add(policy_id)
-    return sharing
+    return [i or 0 for i, version_id in rows if mine & perils[version_id]]
 
 
 # --- family group policies ---------------------------------------------------------------------------------------
@@ -638,9 +607,10 @@ def _new_group_policy(
         renewed_from_id=renewed_from.id if renewed_from else None,
         created_by=user.username,
     )
-    clashes = _overlapping_family_policies(session, policy, same_county_only=True)
+    clashes = _clashing_policy_ids(session, policy, same_county_only=True)
     if clashes:
-        other = clashes[0]
+        other = session.get(Policy, clashes[0])
+        assert other is not None
         raise Conflict(
             f"{county.name} 已有保险期间重叠的同类保单 {other.policy_no}（{other.period_start}至{other.period_end}）"
             "(a policy for the same county and risk overlaps this period)",
@@ -736,27 +706,24 @@ def _check_enrollable(policy: Policy) -> None:
         raise Conflict("保单已撤销 (the policy is cancelled)", code="policy_cancelled", field="policy_no")
 
 
-def get_enrolment(session: Session, user: User, enrolment_id: int) -> tuple[Enrolment, Policy]:
+def get_enrolment(session: Session, user: User, enrolment_id: int) -> Enrolment:
     enrolment = session.get(Enrolment, enrolment_id)
     policy = session.get(Policy, enrolment.policy_id) if enrolment else None
     if enrolment is None or policy is None or not may_see_policy(user, policy):
         raise NotFound("参保记录不存在 (no such enrolment)", code="enrolment_not_found", field="id")
-    return enrolment, policy
+    return enrolment
 
 
-ENROLMENT_STATUS_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}
-
-
-def last_enrolment_status(session: Session, rows: list[Policy]) -> dict[int, str]:
-    """Per policy: the latest enrolment's date and state, for the home pages."""
-    found: dict[int, str] = {}
+def last_enrolments(session: Session, rows: list[Policy]) -> dict[int, Enrolment]:
+    """Per policy: its latest enrolment, for the home pages."""
+    found: dict[int, Enrolment] = {}
     ids = [p.id for p in rows if p.id is not None]
     if not ids:
         return found
     for enrolment in session.exec(
         select(Enrolment).where(col(Enrolment.policy_id).in_(ids)).order_by(col(Enrolment.id))
     ):
-        found[enrolment.policy_id] = f"{enrolment.enrolled_on} {ENROLMENT_STATUS_LABELS[enrolment.status]}"
+        found[enrolment.policy_id] = enrolment
     return found
 
 
@@ -1497,7 +1464,7 @@ def sync_cover_with_register(session: Session, actor: Actor) -> int:
 
 
 def _household_by_no(session: Session, household_no: str, field: str) -> Household:
-    household = session.exec(select(Household).where(Household.household_no == household_no.strip())).first()
+    household = insurance_service.find_household(session, household_no)
     if household is None:
         raise Invalid(
             f"户编号 {household_no} 不在建档立卡名册中 (not on the register)", code="household_not_found", field=field
@@ -1507,6 +1474,14 @@ def _household_by_no(session: Session, household_no: str, field: str) -> Househo
             f"户 {household_no} 已移出名册 (removed from the register)", code="household_removed", field=field
         )
     return household
+
+
+def _village_in_county(session: Session, code: str, county_code: str, field: str) -> Division:
+    """A village (not a township or county) of the given county: where an object lies or a notice is posted."""
+    village = session.get(Division, code.strip())
+    if village is None or village.level != DivisionLevel.village or not village.code.startswith(county_code):
+        raise Invalid(f"{code} 不是本县的村 (not a village of county {county_code})", code="bad_village", field=field)
+    return village
 
 
 def _default_season(product: Product, year: int) -> str:
@@ -1534,9 +1509,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     shares = subsidy_shares(version)
     cooperative_uscc = None
     if data.cooperative_uscc:
-        cooperative_uscc, reason = validate_uscc(data.cooperative_uscc)
-        if cooperative_uscc is None:
-            raise Invalid(f"合作社统一社会信用代码无效：{reason} (bad USCC)", code="bad_uscc", field="cooperative_uscc")
+        cooperative_uscc = insurance_service.valid_uscc(data.cooperative_uscc, field="cooperative_uscc")
         if not data.cooperative_name:
             raise Invalid("请填写合作社名称 (cooperative name required)", field="cooperative_name")
     elif len({o.household_no.strip() for o in data.objects}) > 1:
@@ -1552,13 +1525,9 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         household = _household_by_no(session, item.household_no, f"{field}.household_no")
         if product.unit == ProductUnit.head and item.quantity != item.quantity.to_integral_value():
             raise Invalid("头数须为整数 (a head count is a whole number)", field=f"{field}.quantity")
-        village = (item.village_code or household.village_code).strip()
-        if village[:6] != household.county_code:
-            raise Invalid(
-                "标的所在村须与农户在同一县 (the village lies in the household's county)", field=f"{field}.village_code"
-            )
-        if session.get(Division, village) is None:
-            raise Invalid(f"村 {village} 不存在 (no such village)", field=f"{field}.village_code")
+        village = _village_in_county(
+            session, item.village_code or household.village_code, household.county_code, f"{field}.village_code"
+        ).code
         if county is None:
             county = household.county_code
         elif county != household.county_code:
@@ -1603,7 +1572,8 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     assert county is not None
     holder = data.cooperative_name if cooperative_uscc else None
     if holder is None:
-        first = _household_by_no(session, data.objects[0].household_no, "objects.0.household_no")
+        first = session.get(Household, lines[0].household_id)  # loaded above: no query
+        assert first is not None
         head = session.exec(
             select(Member.name).where(Member.household_id == first.id, Member.relation == HEAD_RELATION)
         ).first()
@@ -1623,15 +1593,9 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         policyholder=holder,
         household_id=None if cooperative_uscc else lines[0].household_id,
         cooperative_uscc=cooperative_uscc,
-        members_count=0,
-        households_count=len({line.household_id for line in lines}),
-        premium_fen=sum(line.premium_fen for line in lines),
-        subsidy_central_fen=sum(line.subsidy_central_fen for line in lines),
-        subsidy_provincial_fen=sum(line.subsidy_provincial_fen for line in lines),
-        subsidy_county_fen=sum(line.subsidy_county_fen for line in lines),
-        farmer_share_fen=sum(line.farmer_share_fen for line in lines),
         created_by=user.username,
     )
+    _set_industry_totals(policy, lines)
     session.add(policy)
     session.flush()
     for line in lines:
@@ -1813,10 +1777,7 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
     _require_noticer(user)
     if policy.status != PolicyStatus.draft:
         raise Conflict("只有待出单的保单需要承保公示 (only a draft policy is noticed)", code="not_draft")
-    code = village_code.strip()
-    village = session.get(Division, code)
-    if village is None or village.level != DivisionLevel.village or not code.startswith(policy.county_code):
-        raise Invalid(f"村 {code} 不在保单所在县 (not a village of the policy's county)", field="village_code")
+    code = _village_in_county(session, village_code, policy.county_code, "village_code").code
     lines = notice_lines(session, policy, code)
     if not lines:
         raise Invalid(
@@ -1902,6 +1863,8 @@ def list_objections(session: Session, notice: EnrolmentNotice) -> list[NoticeObj
 def record_objection(session: Session, user: User, notice_id: int, data: ObjectionCreate) -> NoticeObjection:
     notice, policy = get_notice(session, user, notice_id)
     _require_noticer(user)
+    if policy.status != PolicyStatus.draft:
+        raise Conflict("保单已出单或撤销，公示异议已结束 (the policy is no longer being noticed)", code="not_draft")
     if data.raised_on < notice.posted_on or data.raised_on > notice.objection_until:
         raise Invalid(
             f"异议须在公示期内提出（{notice.posted_on}至{notice.objection_until}）(outside the objection window)",
@@ -1967,7 +1930,7 @@ def resolve_objection(session: Session, user: User, objection_id: int, data: Obj
                 .values(status=CoverStatus.cancelled.value, end_reason="objection_upheld")
             )
             removed = result.rowcount or 0
-            _refresh_industry_totals(session, policy)
+            _set_industry_totals(policy, (o for o, _ in list_objects(session, policy)))
         else:
             coverage, member = Coverage.__table__, Member.__table__
             who = (
@@ -2001,8 +1964,9 @@ def resolve_objection(session: Session, user: User, objection_id: int, data: Obj
     return objection
 
 
-def _refresh_industry_totals(session: Session, policy: Policy) -> None:
-    live = [o for o, _ in list_objects(session, policy) if o.status != CoverStatus.cancelled]
+def _set_industry_totals(policy: Policy, lines: Iterable[InsuredObject]) -> None:
+    """An industry policy's totals are the sums of its live lines (each already split to the fen)."""
+    live = [o for o in lines if o.status != CoverStatus.cancelled]
     policy.households_count = len({o.household_id for o in live})
     policy.premium_fen = sum(o.premium_fen for o in live)
     policy.subsidy_central_fen = sum(o.subsidy_central_fen for o in live)
@@ -2048,19 +2012,26 @@ def member_cover_lines(session: Session, member_id: int) -> list[eligibility.Cov
         .where(Coverage.member_id == member_id)
     ).all()
     benefits = _benefits_by_version(session, [p.product_version_id for _, p in rows])
-    return [
-        eligibility.CoverLine(
-            policy_no=policy.policy_no,
-            # Issued once is in force for the days it covered: a cancellation ends the lines, it does not void them.
-            policy_in_force=policy.issued_at is not None,
-            cover_start=cover.cover_start,
-            cover_end=cover.cover_end,
-            cancelled=cover.status == CoverStatus.cancelled,
-            waiting_waived=cover.waiting_waived,
-            benefits=benefits[policy.product_version_id],
-        )
-        for cover, policy in rows
-    ]
+    return [_cover_line(policy, cover, benefits[policy.product_version_id]) for cover, policy in rows]
+
+
+def _cover_line(
+    policy: Policy,
+    line: Coverage | InsuredObject,
+    benefits: tuple[eligibility.BenefitTerms, ...],
+    units: Decimal = Decimal(1),
+) -> eligibility.CoverLine:
+    return eligibility.CoverLine(
+        policy_no=policy.policy_no,
+        # Issued once is in force for the days it covered: a cancellation ends the lines, it does not void them.
+        policy_in_force=policy.issued_at is not None,
+        cover_start=line.cover_start,
+        cover_end=line.cover_end,
+        cancelled=line.status == CoverStatus.cancelled,
+        waiting_waived=line.waiting_waived,
+        benefits=benefits,
+        units=units,
+    )
 
 
 def get_member(session: Session, user: User, member_id: int) -> Member:
@@ -2084,17 +2055,7 @@ def object_cover(session: Session, user: User, object_id: int, peril: str, on: d
     if line is None or policy is None or not may_see_policy(user, policy):
         raise NotFound("保险标的不存在 (no such insured object)", code="object_not_found", field="object_id")
     benefits = _benefits_by_version(session, [policy.product_version_id])[policy.product_version_id]
-    cover_line = eligibility.CoverLine(
-        policy_no=policy.policy_no,
-        policy_in_force=policy.issued_at is not None,
-        cover_start=line.cover_start,
-        cover_end=line.cover_end,
-        cancelled=line.status == CoverStatus.cancelled,
-        waiting_waived=line.waiting_waived,
-        benefits=benefits,
-        units=Decimal(line.quantity),
-    )
-    return eligibility.cover_for([cover_line], peril, on, {})
+    return eligibility.cover_for([_cover_line(policy, line, benefits, Decimal(line.quantity))], peril, on, {})
 
 
 @dataclass(frozen=True)
@@ -2141,6 +2102,13 @@ def list_conflicts(session: Session, policy: Policy, limit: int = CONFLICT_SAMPL
         .limit(limit)
     ).all()
     return [(m, no) for m, no in rows]
+
+
+def household_numbers(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Household.id, Household.household_no).where(col(Household.id).in_(wanted))).all())
 
 
 def policy_numbers(session: Session, ids: Iterable[int]) -> dict[int, str]:

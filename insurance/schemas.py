@@ -367,6 +367,8 @@ class NoticeCreate(BaseModel):
 
 
 class NoticeLine(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     household_no: str
     head_name: str | None
     head_id_masked: str | None
@@ -374,7 +376,6 @@ class NoticeLine(BaseModel):
     persons: int
     premium_fen: int
     household_share_fen: int
-    objections_open: int = 0
 
 
 class NoticePublic(BaseModel):

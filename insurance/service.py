@@ -166,18 +166,46 @@ def find_insurer(session: Session, insurer_id: int | None) -> Insurer | None:
     return session.get(Insurer, insurer_id) if insurer_id is not None else None
 
 
+def get_insurer(session: Session, insurer_id: int) -> Insurer:
+    insurer = find_insurer(session, insurer_id)
+    if insurer is None:
+        raise NotFound("保险公司不存在 (no such insurer)", code="insurer_not_found", field="insurer_id")
+    return insurer
+
+
 def ensure_insurer(session: Session, actor: Actor, *, uscc: str, name: str, short_name: str, hotline: str) -> Insurer:
     """Idempotent by USCC: creates the insurer once; used by the demo seed."""
-    code, reason = validate_uscc(uscc)
-    if code is None:
-        raise Invalid(f"{reason}: {uscc}", field="uscc")
+    code = valid_uscc(uscc)
     insurer = session.exec(select(Insurer).where(Insurer.uscc == code)).first()
     if insurer is None:
-        insurer = Insurer(uscc=code, name=name, short_name=short_name, hotline=hotline)
-        session.add(insurer)
-        session.flush()
-        audit.record(session, actor, "create", "insurer", insurer.id, after={"uscc": code, "name": name})
+        insurer = add_insurer(session, actor, uscc=code, name=name, short_name=short_name, hotline=hotline)
         session.commit()
+    return insurer
+
+
+def valid_uscc(uscc: str, field: str = "uscc") -> str:
+    """The code in its canonical form, or a 422 naming the field and the reason (GB 32100-2015)."""
+    code, reason = validate_uscc(uscc)
+    if code is None:
+        raise Invalid(f"统一社会信用代码无效：{reason} (bad USCC): {uscc}", code="bad_uscc", field=field)
+    return code
+
+
+def add_insurer(
+    session: Session,
+    actor: Actor,
+    *,
+    uscc: str,
+    name: str,
+    short_name: str,
+    hotline: str | None,
+    facts: dict[str, Any] | None = None,
+) -> Insurer:
+    """Adds and audits an insurer with a validated code, in the caller's transaction."""
+    insurer = Insurer(uscc=uscc, name=name, short_name=short_name, hotline=hotline)
+    session.add(insurer)
+    session.flush()
+    audit.record(session, actor, "create", "insurer", insurer.id, after={"uscc": uscc, "name": name, **(facts or {})})
     return insurer
 
 
@@ -238,8 +266,12 @@ def list_households(
     return [(h, name, n) for h, name, n in rows], session.exec(count_query).one()
 
 
+def find_household(session: Session, household_no: str) -> Household | None:
+    return session.exec(select(Household).where(Household.household_no == household_no.strip())).first()
+
+
 def get_household(session: Session, user: User, household_no: str) -> Household:
-    household = session.exec(select(Household).where(Household.household_no == household_no.strip())).first()
+    household = find_household(session, household_no)
     if household is None or not can_see_division(user, household.village_code):
         raise NotFound(
             "户不存在或不在您的辖区内 (no such household in your jurisdiction)",

@@ -569,3 +569,29 @@ def test_an_interrupted_command_line_enrolment_is_marked_failed_writes_nothing_a
     again = policies.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY)
     assert again.status == "done"
     assert again.added == len(coverage_rows(engine, policy.policy_no)) > 0
+
+
+def test_an_objection_cannot_be_recorded_once_the_policy_is_issued(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    cast, register, policy_no = _enrolled(engine, session, tmp_path)
+    issue(session, cast, policies.get_policy(session, cast.supervisor, policy_no))
+    target = register.eligible_rows[0]
+    (notice,) = [
+        n
+        for n in policies.list_notices(session, policies.get_policy(session, cast.county, policy_no))
+        if n.village_code == target[VILLAGE_CODE]
+    ]
+    with pytest.raises(Conflict) as refused:
+        policies.record_objection(
+            session,
+            cast.county,
+            notice.id or 0,
+            ObjectionCreate(
+                household_no=target[HOUSEHOLD_NO],
+                raised_by="村民代表",
+                reason="补记的异议 (back-dated into the old window)",
+                raised_on=POSTED_ON + timedelta(days=1),
+            ),
+        )
+    assert refused.value.code == "not_draft"

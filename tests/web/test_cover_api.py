@@ -347,6 +347,25 @@ def test_two_and_a_half_mu_of_late_rice_cost_40_yuan(client: TestClient, cast: C
     assert [o["season"] for o in objects] == [f"{YEAR}-late"]
 
 
+def test_an_object_placed_in_a_township_or_county_rather_than_a_village_is_422_naming_its_village(
+    client: TestClient, cast: Cast, register: Register
+) -> None:
+    household_no = register.rows[0][HOUSEHOLD_NO]
+    township = household_no[:9] + "000"
+    for not_a_village in (township, HUAYUAN + "000000"):
+        response = client.post(
+            "/api/policies/industry",
+            headers=bearer(client, "handler"),
+            json={
+                "product_code": "agri_sow",
+                "year": YEAR,
+                "objects": [{"household_no": household_no, "quantity": "3", "village_code": not_a_village}],
+            },
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "objects.0.village_code"
+
+
 @pytest.mark.parametrize(
     ("product", "quantity"),
     [("agri_sow", "0"), ("agri_sow", "-3"), ("agri_rice_late", "0"), ("agri_sow", "2.5")],
