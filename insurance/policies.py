@@ -1391,10 +1391,11 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
 # --- the register changes: deaths and moves end cover ---------------------------------------------------------------
 
 
-def sync_cover_with_register(session: Session, actor: Actor) -> int:
+def sync_cover_with_register(session: Session, actor: Actor, *, changed_since: datetime | None = None) -> int:
     """Ends the cover of members the register now shows as deceased (on the day of death) or moved out (per the
     programme's rule), each change audited and the household's certificate requested. Runs in the caller's
-    transaction (the roster import's), so the register and the cover never disagree."""
+    transaction (the roster import's), so the register and the cover never disagree. The import passes the time it
+    stamped on the members it changed, so only those are looked at, not every death in the province."""
     connection = session.connection()
     member, coverage, policy_table = Member.__table__, Coverage.__table__, Policy.__table__
     rows = connection.execute(
@@ -1422,6 +1423,7 @@ def sync_cover_with_register(session: Session, actor: Actor) -> int:
             member.c.status.in_([MemberStatus.deceased.value, MemberStatus.moved_out.value]),
             member.c.status_date.is_not(None),
             member.c.status_date <= coverage.c.cover_end,
+            sa.true() if changed_since is None else member.c.updated_at >= changed_since,
         )
     ).all()
     terms_by_version: dict[int, eligibility.CoverTerms] = {}

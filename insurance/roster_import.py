@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -391,11 +391,13 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
 
 def _merge(
     connection: Connection, counts: ImportCounts, import_id: int, today: date, *, complete: bool, has_status: bool
-) -> None:
+) -> datetime:
+    """Applies the staged roster to the register; returns the time stamped on every row it changed."""
     postgres = connection.dialect.name == "postgresql"
     # On SQLite a raw parameter is stored as text: written naive, as the models write UTC, so that timestamps of
     # the import and of the models compare (and match) as the same text.
-    now = utcnow() if postgres else utcnow().replace(tzinfo=None)
+    stamp = utcnow()
+    now = stamp if postgres else stamp.replace(tzinfo=None)
     # Townships and villages, created from their 12-digit codes under the seeded counties; names kept.
     temp_prefix = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if postgres else "CREATE TEMP TABLE {} AS "
     connection.exec_driver_sql(
@@ -468,8 +470,7 @@ def _merge(
         params,
     )
     if postgres:  # the planner must know the real sizes, or it joins millions of rows by nested loops
-        connection.exec_driver_sql("ANALYZE household")
-        connection.exec_driver_sql("ANALYZE member")
+        connection.exec_driver_sql("ANALYZE household")  # member has not changed yet: analysed after its inserts
     # Members: who moved to another household, who died, who changed otherwise, who is new.
     joined = (
         "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
@@ -543,6 +544,7 @@ def _merge(
             ),
             params,
         )
+    return stamp
 
 
 # --- the use case -------------------------------------------------------------------------------------------------
@@ -622,8 +624,9 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 options.progress("checking", counts.rows, roster.size_bytes, roster.size_bytes)
             _check_whole_file(connection, roster.header, options.county_code)
             _final_counts(connection, counts)
+            applied = not options.dry_run and not (options.strict and counts.rejected > 0)
             savepoint = connection.begin_nested()
-            _merge(
+            changed_at = _merge(
                 connection,
                 counts,
                 import_id,
@@ -631,13 +634,11 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 complete=options.complete,
                 has_status="member_status" in roster.header.positions,
             )
-            if not options.dry_run:
+            if applied:
                 # Deaths and moves this roster brings end the cover they affect, in the same transaction.
                 with Session(bind=connection) as cover_session:
-                    policies.sync_cover_with_register(cover_session, options.actor)
+                    policies.sync_cover_with_register(cover_session, options.actor, changed_since=changed_at)
                     cover_session.commit()  # releases the session's own savepoint inside the import's
-            applied = not options.dry_run and not (options.strict and counts.rejected > 0)
-            if applied:
                 savepoint.commit()
             else:
                 savepoint.rollback()
