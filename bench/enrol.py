@@ -23,7 +23,6 @@ keys, no checks). With --repeat R each side runs R times, in alternating order, 
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import sys
@@ -41,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
+from bench.common import database_url, libpq_conninfo  # noqa: E402
 from core.audit import Actor  # noqa: E402
 from core.db import make_engine, new_session, utcnow  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
@@ -71,28 +71,6 @@ COVER_AFTER_EXIT_YEARS = 20  # the transition period: exited households keep cov
 SEED = 2026
 FLOOR_TABLE = "bench_floor_coverage"
 PASSWORD = "bench-password-42"  # noqa: S105 - throwaway users of a throwaway database
-
-
-def _database(stack: ExitStack) -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from tests import infra
-
-    server = stack.enter_context(infra.postgres())
-    return server.create_database()
-
-
-def _conninfo(url: str) -> str:
-    parsed = make_url(url)
-    parts = {
-        "dbname": parsed.database,
-        "user": parsed.username,
-        "password": parsed.password,
-        "host": parsed.host or parsed.query.get("host"),
-        "port": parsed.port or parsed.query.get("port"),
-    }
-    return " ".join(f"{k}={v}" for k, v in parts.items() if v)
 
 
 def _say(text: str) -> None:
@@ -453,8 +431,8 @@ def main() -> None:
     enrolled_on = date(year, 1, 1) - timedelta(days=31)  # enrolled in December, before the period starts
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tehuibao-bench-")))
-        url = _database(stack)
-        conninfo = _conninfo(url)
+        url = database_url(stack)
+        conninfo = libpq_conninfo(url)
         started = time.perf_counter()
         upgrade(url)
         engine = make_engine(url)

@@ -22,34 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import database_url, libpq_conninfo  # noqa: E402
 from insurance.roster import COLUMNS  # noqa: E402
 from insurance.roster_generator import generate_rows, write_csv  # noqa: E402
 
 PROVINCE = 4_450_000
-
-
-def _database(stack: ExitStack) -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from tests import infra
-
-    server = stack.enter_context(infra.postgres())
-    return server.create_database()
-
-
-def _conninfo(url: str) -> str:
-    parsed = make_url(url)
-    parts = {
-        "dbname": parsed.database,
-        "user": parsed.username,
-        "password": parsed.password,
-        "host": parsed.host or parsed.query.get("host"),
-        "port": parsed.port or parsed.query.get("port"),
-    }
-    return " ".join(f"{k}={v}" for k, v in parts.items() if v)
 
 
 def time_copy(conninfo: str, path: Path) -> float:
@@ -104,8 +82,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each side; the median is reported")
     args = parser.parse_args()
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="tehuibao-bench-") as workdir:
-        url = _database(stack)
-        conninfo = _conninfo(url)
+        url = database_url(stack)
+        conninfo = libpq_conninfo(url)
         env = {**os.environ, "DATABASE_URL": url}
         for command in (["migrate"], ["seed"]):
             subprocess.run(
