@@ -184,6 +184,28 @@ def import_register(
     return Register(rows=list(rows), path=path, outcome=outcome)
 
 
+@dataclass(frozen=True)
+class EnrollableCounty:
+    """A county ready to enrol: the catalogue, an insurer offering th_family, its handler and the county's register."""
+
+    insurer: Insurer
+    handler: User
+    register: Register
+
+
+def make_enrollable_county(
+    session: Session, engine: Engine, tmp_path: Path, *, members: int, seed: int, all_eligible: bool = False
+) -> EnrollableCounty:
+    """`all_eligible`: every household back in poverty (no exit year), so every active member may be enrolled."""
+    seed_catalogue(session)
+    insurer = make_offering_insurer(session, products=["th_family"])
+    handler = make_user(session, Role.insurer_handler, username="handler", insurer=insurer)
+    rows = list(generate_rows(members, seed=seed, counties=[HUAYUAN]))
+    if all_eligible:
+        rows = [reopen_row(r) for r in rows]
+    return EnrollableCounty(insurer, handler, import_register(engine, tmp_path, rows))
+
+
 def make_register(
     engine: Engine,
     tmp_path: Path,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psycopg
 
+from core.settings import Settings
+
 
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
@@ -225,3 +227,23 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def running_worker(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `worker.py` on the test's database, Redis, queue and var dir, ready to take jobs; jobs other tests left
+    on the shared Redis are dropped first (they are not ours). Stopped on leaving."""
+    from core.queue import get_queue, redis_from_url
+
+    get_queue(redis_from_url(settings.redis_url), settings.queue_name).empty()
+    env = {
+        "DATABASE_URL": settings.effective_database_url,
+        "REDIS_URL": settings.redis_url,
+        "VAR_DIR": str(settings.var_dir),
+        "QUEUE_NAME": settings.queue_name,
+    }
+    process = start_worker_and_wait(env, log_path, settings.redis_url)
+    try:
+        yield process
+    finally:
+        stop_process(process)

@@ -7,14 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.audit import Actor
-from core.models import Role
-from insurance import policies
-from insurance.roster_generator import generate_rows, write_csv
-from insurance.schemas import GroupPolicyCreate
-from tests.builders import make_insurer, make_user
 from tests.conftest import run_cli
-from tests.imports.builders import import_file
+from tests.cover_builders import make_enrollable_county, make_group_policy
 
 
 def _last_json(stdout: str) -> dict:
@@ -24,13 +18,7 @@ def _last_json(stdout: str) -> dict:
 def test_enrol_command_enrols_the_eligible_once_and_reports_json(
     database_url: str, engine: Engine, session: Session, tmp_path: Path
 ) -> None:
-    policies.seed_products(session, Actor.system("test"))
-    insurer = make_insurer(session)
-    policies.ensure_offers(session, Actor.system("test"), insurer, ["th_family"])
-    handler = make_user(session, Role.insurer_handler, username="handler", insurer=insurer)
-    roster = tmp_path / "r.csv"
-    write_csv(roster, generate_rows(300, seed=5, counties=["433124"]))
-    import_file(engine, roster)
+    county = make_enrollable_county(session, engine, tmp_path, members=300, seed=5)
     with engine.begin() as connection:
         eligible = connection.execute(
             text(
@@ -38,7 +26,7 @@ def test_enrol_command_enrols_the_eligible_once_and_reports_json(
                 "WHERE m.status = 'active' AND (h.exit_year IS NULL OR h.exit_year >= 2027)"
             )
         ).scalar_one()
-    policy = policies.create_group_policy(session, handler, GroupPolicyCreate(county_code="433124", year=2027))
+    policy = make_group_policy(session, county.handler, year=2027)
     env = {"DATABASE_URL": database_url}
 
     first = run_cli("enrol", policy.policy_no, "--on", "2026-11-25", "--json", env=env)

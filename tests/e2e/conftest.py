@@ -10,7 +10,6 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy.engine import Engine
 
-from core.queue import get_queue, redis_from_url
 from core.settings import Settings
 from main import create_app
 from tests import infra
@@ -73,17 +72,5 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
 @pytest.fixture
 def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real `worker.py` on the test's database, Redis and var dir; started after the database is reset."""
-    redis = redis_from_url(settings.redis_url)
-    get_queue(redis, settings.queue_name).empty()  # jobs other tests left on the shared Redis are not ours
-    log_path = tmp_path / "worker.log"
-    env = {
-        "DATABASE_URL": settings.effective_database_url,
-        "REDIS_URL": settings.redis_url,
-        "VAR_DIR": str(settings.var_dir),
-        "QUEUE_NAME": settings.queue_name,
-    }
-    process = infra.start_worker_and_wait(env, log_path, settings.redis_url)
-    try:
+    with infra.running_worker(settings, tmp_path / "worker.log") as process:
         yield process
-    finally:
-        infra.stop_process(process)

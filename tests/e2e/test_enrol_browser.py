@@ -11,12 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.audit import Actor
-from core.models import Role
-from insurance import policies
-from insurance.roster_generator import generate_rows, write_csv
-from tests.builders import PASSWORD, make_insurer, make_user
-from tests.imports.builders import import_file
+from tests.builders import PASSWORD
+from tests.cover_builders import make_enrollable_county
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +28,9 @@ def test_insurer_enrols_a_county_in_the_browser_and_a_household_page_shows_its_c
     engine: Engine,
     tmp_path: Path,
 ) -> None:
-    policies.seed_products(session, Actor.system("test"))
-    insurer = make_insurer(session, short_name="人保财险")
-    policies.ensure_offers(session, Actor.system("test"), insurer, ["th_family"])
-    make_user(session, Role.insurer_handler, username="handler", insurer=insurer)
-    roster = tmp_path / "huayuan.csv"
-    write_csv(roster, generate_rows(400, seed=7, counties=["433124"]))
-    import_file(engine, roster)
-    with engine.begin() as connection:  # households still poor (no exit year): all eligible for the year
-        connection.execute(text("UPDATE household SET exit_year = NULL"))
+    # Households still poor (no exit year): all eligible for the year.
+    make_enrollable_county(session, engine, tmp_path, members=400, seed=7, all_eligible=True)
+    with engine.begin() as connection:
         active = connection.execute(text("SELECT COUNT(*) FROM member WHERE status = 'active'")).scalar_one()
         household_no = connection.execute(text("SELECT MIN(household_no) FROM household")).scalar_one()
 
