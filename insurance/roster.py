@@ -129,11 +129,8 @@ class HeaderMap:
     headers: dict[str, str]  # column key -> header as written in the file
     extra: list[str]  # unknown headers, reported and ignored
     language: str  # "chinese" | "english"
-    required_index: tuple[int, ...] = ()  # where the COLUMNS stand, in their order (the hot path indexes directly)
-
-    def __post_init__(self) -> None:
-        if not self.required_index and all(c.key in self.positions for c in COLUMNS):
-            self.required_index = tuple(self.positions[c.key] for c in COLUMNS)
+    required_index: tuple[int, ...]  # where the COLUMNS stand, in their order (the hot path indexes directly)
+    min_width: int  # a record shorter than this lacks a required cell
 
     def header_of(self, key: str) -> str:
         return self.headers.get(key) or _BY_ALIAS[key].header
@@ -168,7 +165,9 @@ def map_header(cells: list[str]) -> HeaderMap:
             f"缺少必需的列：{names} (missing required column: {', '.join(c.key for c in missing)})",
             missing[0].header,
         )
-    return HeaderMap(positions, headers, extra, "english" if english > chinese else "chinese")
+    required_index = tuple(positions[c.key] for c in COLUMNS)  # every one is there: checked above
+    language = "english" if english > chinese else "chinese"
+    return HeaderMap(positions, headers, extra, language, required_index, max(required_index) + 1)
 
 
 @dataclass
@@ -372,11 +371,6 @@ class Checked:
     fixes: list[Fix] = field(default_factory=list)
 
 
-def _clean(value: str) -> str:
-    """Trims surrounding whitespace of every kind: ASCII, U+3000, tabs and line breaks."""
-    return value.strip()
-
-
 def _date(text: str) -> date | None:
     try:
         return date.fromisoformat(text) if len(text) == 10 else None
@@ -395,7 +389,7 @@ def check_record(
         index = pos.get(key)
         return cells[index] if index is not None and index < width else ""
 
-    if width <= max(header.required_index):
+    if width < header.min_width:
         household_no = cell("household_no").strip()
         relation = cell("relation").strip()
         first = next(c for c in COLUMNS if pos[c.key] >= width)
@@ -592,7 +586,7 @@ def check_record(
                 id_number,
             )
         exit_year = int(exit_text)
-    status_text = _clean(cell("member_status"))
+    status_text = cell("member_status").strip()
     member_status = MEMBER_STATUSES.get(status_text)
     if member_status is None:
         return refuse(
@@ -604,7 +598,7 @@ def check_record(
         )
     status_date: date | None = None
     if member_status != "active":
-        status_date_text = _clean(cell("status_date"))
+        status_date_text = cell("status_date").strip()
         status_date = _date(status_date_text)
         if status_date is None or status_date > today or status_date < birth:
             return refuse(

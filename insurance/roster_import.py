@@ -168,25 +168,24 @@ class _Loader:
     """
 
     def __init__(self, connection: Connection) -> None:
-        self.connection = connection
         self.driver = connection.connection.driver_connection
         self.postgres = connection.dialect.name == "postgresql"
         self.rows: list[tuple[Any, ...]] = []
         self.issue_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 - closed in __exit__
         self.issue_writer = csv.writer(self.issue_file)
         self._stack = ExitStack()
-        self._copy: Any = None
 
     def __enter__(self) -> "_Loader":
         if self.postgres:
             cursor = self._stack.enter_context(self.driver.cursor())
             statement = f"COPY roster_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-            self._copy = self._stack.enter_context(cursor.copy(statement, writer=QueuedLibpqWriter(cursor)))
-            self.add_row = self._copy.write_row  # type: ignore[method-assign]
+            copy = self._stack.enter_context(cursor.copy(statement, writer=QueuedLibpqWriter(cursor)))
+            self.add_row = copy.write_row  # type: ignore[method-assign]
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+    def __exit__(self, *exc: Any) -> None:
+        # Passing the exception on lets psycopg cancel an unfinished COPY instead of completing it for nothing.
+        self._stack.__exit__(*exc)
         self.issue_file.close()
 
     def add_row(self, row: tuple[Any, ...]) -> None:
@@ -238,7 +237,7 @@ def _stage(roster: RosterFile, loader: _Loader, options: ImportOptions, counties
         if checked.problem is None and allowed and checked.household_no[:6] != allowed:
             checked.values = None
             checked.problem = _outside(checked, allowed)
-        _stage_one(checked, header, loader, counts)
+        _stage_one(checked, header, loader)
         if options.progress and counts.rows % 10_000 == 0:
             options.progress("reading", counts.rows, roster.position(), roster.size_bytes)
     loader.finish()
@@ -254,7 +253,7 @@ def _outside(checked: Checked, county: str) -> Problem:
     )
 
 
-def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader, counts: ImportCounts) -> None:
+def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader) -> None:
     if checked.values is not None:
         values = checked.values
         loader.add_row((values[0], True, values[1], values[7], values[2], *values[3:7], *values[8:]))
