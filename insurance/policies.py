@@ -1262,29 +1262,6 @@ def renew_policy(
     return created, enrolment
 
 
-def _policy_villages(connection: sa.Connection, policy: Policy) -> list[str]:
-    if policy.kind == ProductKind.industry:
-        objects = InsuredObject.__table__
-        query = (
-            sa.select(objects.c.village_code)
-            .distinct()
-            .where(objects.c.policy_id == policy.id, objects.c.status != CoverStatus.cancelled.value)
-        )
-    else:
-        member, household, coverage = Member.__table__, Household.__table__, Coverage.__table__
-        query = (
-            sa.select(household.c.village_code)
-            .distinct()
-            .select_from(
-                coverage.join(member, member.c.id == coverage.c.member_id).join(
-                    household, household.c.id == member.c.household_id
-                )
-            )
-            .where(coverage.c.policy_id == policy.id, coverage.c.status != CoverStatus.cancelled.value)
-        )
-    return sorted(connection.execute(query).scalars())
-
-
 def issue_policy(session: Session, user: User, policy_no: str, today: date) -> Policy:
     """Puts a policy in force once every village has seen its notice, the objection windows have closed and no
     objection is left open; every covered household's certificate is then requested."""
@@ -1293,34 +1270,27 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
         raise Conflict(f"保单状态为{policy.status}，不能出单 (only a draft policy is issued)", code="not_draft")
     if policy.members_count == 0 and policy.kind == ProductKind.family:
         raise Invalid("保单还没有参保人员 (no one is enrolled yet)", code="nobody_enrolled", field="policy_no")
-    connection = session.connection()
-    villages = _policy_villages(connection, policy)
-    notices = {n.village_code: n for n in list_notices(session, policy)}
-    missing = [v for v in villages if v not in notices]
+    villages = policy_village_summary(session, policy)
+    missing = [v["village_code"] for v in villages if v["notice"] is None]
     if missing:
         raise Conflict(
             f"还有 {len(missing)} 个村未张贴承保公示，如 {missing[0]} (villages without an enrolment notice)",
             code="notice_missing",
         )
-    open_window = [n for n in notices.values() if n.objection_until >= today and n.village_code in villages]
+    open_window = [v["notice"] for v in villages if v["notice"].objection_until >= today]
     if open_window:
         first = min(open_window, key=lambda n: n.objection_until)
         raise Conflict(
             f"村 {first.village_code} 的公示异议期至 {first.objection_until} 才结束 (an objection window is open)",
             code="objection_window_open",
         )
-    open_objections = session.exec(
-        select(func.count())
-        .select_from(NoticeObjection)
-        .join(EnrolmentNotice, col(EnrolmentNotice.id) == NoticeObjection.notice_id)
-        .where(EnrolmentNotice.policy_id == policy.id, NoticeObjection.status == ObjectionStatus.open)
-    ).one()
+    open_objections = sum(open_objection_counts(session, policy).values())
     if open_objections:
         raise Conflict(f"还有 {open_objections} 条异议未处理 (objections are still open)", code="objections_open")
     policy.status = PolicyStatus.issued
     policy.issued_at = utcnow()
     session.add(policy)
-    requested = _request_certificates(connection, _covered_households(policy), policy, "policy_issued")
+    requested = _request_certificates(session.connection(), _covered_households(policy), policy, "policy_issued")
     audit.record(
         session,
         Actor.of(user),
