@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from core import audit, users, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
-from core.errors import DomainError, Unauthorized
+from core.errors import DomainError, TooManyRequests, Unauthorized
 from core.health import check_health
 from core.masking import configure_logging
 from core.models import Role
@@ -60,6 +60,8 @@ def install_error_handlers(app: FastAPI) -> None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return _error_response(request, exc.status_code, exc.to_dict(), headers)
 
     @app.exception_handler(RequestValidationError)

@@ -15,12 +15,10 @@ from rq import SimpleWorker
 from core.masking import configure_logging
 from core.queue import clear_heartbeat, get_queue, publish_heartbeat, redis_from_url, worker_name
 from core.settings import Settings, get_settings
+from insurance import certificates
 from insurance import jobs as insurance_jobs
 
 log = logging.getLogger("tehuibao.worker")
-
-
-SWEEP_SECONDS = 60
 
 
 class _Worker(SimpleWorker):
@@ -43,13 +41,16 @@ def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts:
         try:
             publish_heartbeat(connection, name, settings.worker_stale_seconds, **facts)
             if time.monotonic() >= next_sweep:
-                next_sweep = time.monotonic() + SWEEP_SECONDS
+                next_sweep = time.monotonic() + settings.sweep_seconds
                 swept = insurance_jobs.enqueue_queued_imports()
                 if swept:
                     log.info("sweeper: enqueued %d queued roster imports", swept)
                 swept = insurance_jobs.enqueue_queued_enrolments()
                 if swept:
                     log.info("sweeper: enqueued %d queued enrolments", swept)
+                documents = certificates.sweep(settings)
+                if any(documents.values()):
+                    log.info("sweeper: documents %s", documents)
         except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going
             log.warning("heartbeat/sweep: Redis or the database unreachable")
         stop.wait(settings.worker_heartbeat_seconds)

@@ -489,6 +489,29 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    """What the worker's sweeper does every minute, once: imports, enrolments and documents that never reached Redis
+    (or whose worker died) are sent again."""
+    from insurance import certificates
+    from insurance import jobs as insurance_jobs
+
+    summary = {
+        "imports": insurance_jobs.enqueue_queued_imports(),
+        "enrolments": insurance_jobs.enqueue_queued_enrolments(),
+        **{f"documents_{k}": v for k, v in certificates.sweep(settings).items()},
+    }
+    print(json.dumps(summary, ensure_ascii=False) if args.json else f"已重新入队 (sent again): {summary}")
+    return 0
+
+
+def cmd_signing_key(settings: Settings, _args: argparse.Namespace) -> int:
+    """Prints the public key third parties verify certificate codes with (docs/verification.md)."""
+    from core import signing
+
+    print(signing.public_key_pem(signing.load_or_create_key(settings.effective_signing_key_file)), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tehuibao", description="扶贫特惠保承保理赔系统 (poverty insurance)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -503,6 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run one RQ worker (PDF rendering and other jobs)").set_defaults(func=cmd_worker)
     sub.add_parser("up", help="migrate, seed demo data, start Redis if needed, a worker and the web app").set_defaults(
         func=cmd_up
+    )
+    p = sub.add_parser("sweep", help="send again the jobs that never reached Redis or lost their worker (once)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sweep)
+    sub.add_parser("signing-key", help="print the public key that verifies certificate codes (PEM)").set_defaults(
+        func=cmd_signing_key
     )
     p = sub.add_parser("import-roster", help="import a roster of poor households (CSV in UTF-8 or GB18030, or XLSX)")
     p.add_argument("path")

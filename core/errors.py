@@ -47,3 +47,14 @@ class Unauthorized(DomainError):
 class Conflict(DomainError):
     status_code = 409
     default_code = "conflict"
+
+
+class TooManyRequests(DomainError):
+    """A public endpoint's per-client limit; `retry_after` seconds go out as the Retry-After header."""
+
+    status_code = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -14,6 +14,16 @@ def mask_id_number(id_number: str | None) -> str:
     return id_number[:6] + "*" * (len(id_number) - 9) + id_number[-3:]
 
 
+def mask_name(name: str | None) -> str:
+    """A name as a public page may show it: the surname and, for three characters or more, the last character
+    (张*, 李*华, 欧**娜). Counts characters, so a rare character outside the BMP is one character."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_ids_in_text(text: str) -> str:
     """Masks every 15- to 18-character run that looks like an ID number."""
     return _ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)

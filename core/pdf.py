@@ -65,6 +65,12 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
     return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
 
 
+def render_pdf_pages(html: str, base_url: str | None = None) -> tuple[bytes, int]:
+    """The PDF and its number of pages (laid out once)."""
+    document = weasyprint.HTML(string=html, base_url=base_url).render()
+    return document.write_pdf(), len(document.pages)
+
+
 def warm_up() -> list[str]:
     """Renders one small page so fonts are loaded before the first job; returns any subsetting warnings."""
     catcher = _SubsetWarnings()

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from sqlalchemy.engine import Engine
 
 from core.db import utcnow
@@ -45,6 +46,10 @@ def try_enqueue(settings: Settings, func: str, *args: Any, job_id: str, timeout:
     except Exception:  # noqa: BLE001 - any Redis failure: the database row is the record, nothing is lost
         return False
     return True
+
+
+def job_exists(connection: Redis, job_id: str) -> bool:
+    return bool(Job.exists(job_id, connection=connection))
 
 
 def read_json(redis_url: str, key: str) -> dict[str, Any] | None:

@@ -27,8 +27,36 @@ class Settings(BaseSettings):
     demo_password: str = "tehuibao-demo"  # noqa: S105 - printed by `make run`; demo users only
     worker_heartbeat_seconds: int = 10
     worker_stale_seconds: int = 45
+    sweep_seconds: int = Field(default=60, description="how often a worker re-sends work that never reached Redis")
     log_level: str = "INFO"
     max_upload_mb: int = Field(default=1024, description="the largest roster file the web accepts")
+    public_base_url: str = Field(
+        default="", description="the address printed in certificates' QR codes; empty = http://HOST:PORT"
+    )
+    documents_dir: Path | None = Field(
+        default=None,
+        description="the folder finished PDFs are stored in (a shared folder in production); empty = VAR_DIR/documents",
+    )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs verification codes; created on first use when missing; "
+        "empty = VAR_DIR/keys/certificate-signing.pem",
+    )
+    document_job_minutes: int = Field(default=15, description="the longest a document job may run")
+    document_max_attempts: int = Field(default=5, description="how often a failing document is tried before it waits")
+    verify_per_minute: int = Field(default=30, description="public verification lookups per client and minute")
+
+    @property
+    def effective_documents_dir(self) -> Path:
+        return self.documents_dir or self.var_dir / "documents"
+
+    @property
+    def effective_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.var_dir / "keys" / "certificate-signing.pem"
+
+    @property
+    def effective_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -2,6 +2,7 @@
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlmodel import Session
 from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 
 from core.auth import CurrentUser, SessionDep
 from core.db import local_today
@@ -18,12 +19,16 @@ from core.errors import Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
 from core.queue import read_json, try_enqueue
+from core.ratelimit import RateLimiter
 from core.schemas import Page
-from insurance import policies, service
+from core.storage import get_store
+from insurance import certificates, policies, service
 from insurance.eligibility import CoverAnswer
 from insurance.models import (
     PERIL_LABELS,
     Division,
+    DocumentKind,
+    DocumentStatus,
     Enrolment,
     EnrolmentNotice,
     Household,
@@ -45,6 +50,8 @@ from insurance.schemas import (
     CoverAnswerPublic,
     DivisionDetail,
     DivisionPublic,
+    DocumentPublic,
+    DocumentVillagePublic,
     EnrolmentPublic,
     EnrolRequest,
     GroupPolicyCreate,
@@ -70,7 +77,10 @@ from insurance.schemas import (
     ProductVersionCreate,
     ProductVersionPublic,
     RenewalCreate,
+    RetryPublic,
+    RetryRequest,
     RosterImportPublic,
+    VerificationPublic,
 )
 
 router = APIRouter(prefix="/api", tags=["insurance"])
@@ -465,13 +475,19 @@ def renew_policy(
 
 
 @router.post("/policies/{policy_no}/issue", response_model=PolicyPublic, summary="Put the policy in force")
-def issue_policy(policy_no: str, session: SessionDep, user: CurrentUser) -> PolicyPublic:
-    return policy_public(session, policies.issue_policy(session, user, policy_no, local_today()))
+def issue_policy(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+    policy = policies.issue_policy(session, user, policy_no, local_today())
+    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    return policy_public(session, policy)
 
 
 @router.post("/policies/{policy_no}/cancel", response_model=PolicyPublic)
-def cancel_policy(policy_no: str, data: CancelRequest, session: SessionDep, user: CurrentUser) -> PolicyPublic:
-    return policy_public(session, policies.cancel_policy(session, user, policy_no, data.reason, local_today()))
+def cancel_policy(
+    policy_no: str, data: CancelRequest, request: Request, session: SessionDep, user: CurrentUser
+) -> PolicyPublic:
+    policy = policies.cancel_policy(session, user, policy_no, data.reason, local_today())
+    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    return policy_public(session, policy)
 
 
 # --- enrolment notices and objections ---------------------------------------------------------------------------------
@@ -508,10 +524,13 @@ def read_notice_lines(policy_no: str, village_code: str, session: SessionDep, us
 
 
 @router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)
-def post_notice(policy_no: str, data: NoticeCreate, session: SessionDep, user: CurrentUser) -> NoticePublic:
+def post_notice(
+    policy_no: str, data: NoticeCreate, request: Request, session: SessionDep, user: CurrentUser
+) -> NoticePublic:
     notice = policies.post_notice(session, user, policy_no, data.village_code, data.posted_on)
     policy = session.get(Policy, notice.policy_id)  # loaded by post_notice: no query
     assert policy is not None
+    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return notices_public(session, policy, [notice])[0]
 
 
@@ -615,3 +634,101 @@ def read_household_cover(
         objects=[object_public(o, p, household.household_no) for o, p in objects],
         uncovered_members=uncovered,
     )
+
+
+# --- documents: status per village, retry, download; public verification ----------------------------------------
+
+
+@router.get(
+    "/policies/{policy_no}/documents",
+    response_model=list[DocumentVillagePublic],
+    summary="Certificates, booklets and notices of the policy per village: pending, queued, running, failed, done",
+)
+def read_document_status(policy_no: str, session: SessionDep, user: CurrentUser) -> list[DocumentVillagePublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    return [
+        DocumentVillagePublic(
+            village_code=v["village_code"],
+            village_name=v["village_name"],
+            counts=v["counts"],
+            booklet_id=v[DocumentKind.village_booklet].id if DocumentKind.village_booklet in v else None,
+            notice_id=v[DocumentKind.enrolment_notice].id if DocumentKind.enrolment_notice in v else None,
+        )
+        for v in certificates.village_status(session, policy)
+    ]
+
+
+@router.get(
+    "/policies/{policy_no}/documents/requests",
+    response_model=list[DocumentPublic],
+    summary="The policy's document requests, newest first, by village and status",
+)
+def read_document_requests(
+    policy_no: str,
+    session: SessionDep,
+    user: CurrentUser,
+    village_code: str | None = None,
+    status: DocumentStatus | None = None,
+) -> list[DocumentPublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    rows = certificates.list_requests(session, policy, village_code=village_code, status=status)
+    return [DocumentPublic.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/policies/{policy_no}/documents/retry",
+    response_model=RetryPublic,
+    summary="Send failed documents again (all of the policy's, or one village's)",
+)
+def retry_documents(
+    policy_no: str, data: RetryRequest, request: Request, session: SessionDep, user: CurrentUser
+) -> RetryPublic:
+    policy = policies.get_policy(session, user, policy_no)
+    retried = certificates.retry_failed(session, policy, village_code=data.village_code)
+    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    return RetryPublic(retried=retried)
+
+
+@router.get("/documents/{document_id}/pdf", summary="A finished PDF (certificate, booklet or notice)")
+def download_document(document_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    document, _ = certificates.get_document(session, user, document_id)
+    key = certificates.require_done(document)
+    data = get_store(request.app.state.settings).get(key)
+    name = key.rsplit("/", 1)[-1]
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"}
+    )
+
+
+def verify_limiter(request: Request) -> RateLimiter:
+    """One limiter per app, created on first use (it holds a Redis client)."""
+    limiter = getattr(request.app.state, "verify_limiter", None)
+    if limiter is None:
+        settings = request.app.state.settings
+        limiter = RateLimiter(settings.redis_url, "verify", settings.verify_per_minute)
+        request.app.state.verify_limiter = limiter
+    return limiter
+
+
+@router.get(
+    "/verify",
+    response_model=VerificationPublic,
+    summary="Public: check a certificate's QR code or short code (no login; rate limited per client)",
+)
+def verify_code(
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Query(min_length=1, max_length=600, description="the QR's text or URL, or the short code")],
+) -> VerificationPublic:
+    verify_limiter(request).check(request)
+    result = certificates.verify(session, request.app.state.settings, code)
+    return VerificationPublic(**asdict(result), state_label=certificates.STATE_LABELS[result.state])
+
+
+@router.get(
+    "/verify/public-key",
+    response_class=PlainTextResponse,
+    summary="Public: the Ed25519 key (PEM) that verifies codes offline (docs/verification.md)",
+)
+def verify_public_key(request: Request) -> str:
+    return certificates.public_key_pem(request.app.state.settings)

@@ -4,12 +4,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from core import queue
+from core import pdf, queue
 from core.audit import Actor
 from core.db import get_engine, local_today
 from core.errors import DomainError
 from core.settings import get_settings
-from insurance import policies
+from insurance import certificates, policies
 from insurance.models import Enrolment, RosterImport
 from insurance.roster import RosterUnreadable
 from insurance.roster_import import (
@@ -54,6 +54,8 @@ def run_roster_import(import_id: int) -> dict[str, object]:
         outcome = run_import(engine, Path(row.stored_path), options, import_id=import_id)
     except RosterUnreadable:
         return {"import_id": import_id, "unusable": True}  # recorded as failed, with the reason, by run_import
+    if outcome.applied:  # deaths and moves reissue certificates
+        certificates.dispatch(engine, settings)
     return {"import_id": import_id, "rows": outcome.counts.rows, "applied": outcome.applied}
 
 
@@ -90,6 +92,8 @@ def run_enrolment(enrolment_id: int) -> dict[str, object]:
         return {"enrolment_id": enrolment_id, "failed": exc.message}
     if enrolment is None:
         return {"enrolment_id": enrolment_id, "skipped": True}
+    # certificates of members added to a policy in force: sent now; the sweeper is the safety net
+    certificates.dispatch(get_engine(settings.effective_database_url), settings, policy_id=enrolment.policy_id)
     return {"enrolment_id": enrolment_id, "added": enrolment.added}
 
 
@@ -112,3 +116,11 @@ def enqueue_queued_enrolments() -> int:
             timeout=policies.ENROL_TIMEOUT,
         )
     return len(ids)
+
+
+def render_document(request_id: int) -> dict[str, object]:
+    """Renders one requested document (a certificate, a village booklet or a notice) and stores it; see
+    certificates.produce for why a second delivery or a killed worker still gives one document."""
+    settings = get_settings()
+    engine = get_engine(settings.effective_database_url)
+    return certificates.produce(engine, settings, request_id, pdf.render_pdf_pages, queue.worker_name())

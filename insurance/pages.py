@@ -8,16 +8,18 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core.auth import CurrentUser, SessionDep, is_insurer
+from core.auth import CurrentUser, OptionalUser, SessionDep, is_insurer
 from core.db import local_today
 from core.errors import DomainError, Forbidden, Invalid
 from core.models import Role, User
 from core.templating import render
-from insurance import policies, service
-from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import
+from insurance import certificates, policies, service
+from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import, verify_limiter
 from insurance.models import (
     COVER_STATUS_LABELS,
     DIVISION_LEVEL_LABELS,
+    DOCUMENT_KIND_LABELS,
+    DOCUMENT_STATUS_LABELS,
     ENROLMENT_STATUS_LABELS,
     MEMBER_STATUS_LABELS,
     OBJECTION_STATUS_LABELS,
@@ -26,6 +28,7 @@ from insurance.models import (
     POVERTY_ATTRIBUTE_LABELS,
     PRODUCT_KIND_LABELS,
     UNIT_LABELS,
+    DocumentStatus,
     ProductVersion,
 )
 from insurance.roster import POVERTY_CAUSES
@@ -310,18 +313,20 @@ def notice_form(
     posted_on: Annotated[date, Form()],
 ) -> Response:
     try:
-        policies.post_notice(session, user, policy_no, village_code, posted_on)
+        notice = policies.post_notice(session, user, policy_no, village_code, posted_on)
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+    certificates.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
     return RedirectResponse(f"/policies/{policy_no}#villages", status_code=303)
 
 
 @router.post("/policies/{policy_no}/issue", response_class=HTMLResponse)
 def issue_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     try:
-        policies.issue_policy(session, user, policy_no, local_today())
+        policy = policies.issue_policy(session, user, policy_no, local_today())
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RedirectResponse(f"/policies/{policy_no}", status_code=303)
 
 
@@ -346,3 +351,69 @@ def notice_page(
         insurer=service.get_insurer(session, policy.insurer_id),
         labels=COVER_LABELS,
     )
+
+
+# --- documents and the public verification page ---------------------------------------------------------------------
+
+
+@router.get("/policies/{policy_no}/documents", response_class=HTMLResponse)
+def documents_page(
+    policy_no: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    village_code: str | None = None,
+    status: DocumentStatus | None = None,
+    retried: int | None = None,
+) -> HTMLResponse:
+    policy = policies.get_policy(session, user, policy_no)
+    return render(
+        request,
+        "pages/documents.html",
+        user,
+        policy=policy,
+        villages=certificates.village_status(session, policy),
+        requests=certificates.list_requests(session, policy, village_code=village_code, status=status, limit=100),
+        village_code=village_code,
+        status=status,
+        retried=retried,
+        kind_labels=DOCUMENT_KIND_LABELS,
+        status_labels=DOCUMENT_STATUS_LABELS,
+    )
+
+
+@router.post("/policies/{policy_no}/documents/retry", response_class=HTMLResponse)
+def documents_retry_form(
+    policy_no: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    village_code: Annotated[str | None, Form()] = None,
+) -> Response:
+    policy = policies.get_policy(session, user, policy_no)
+    retried = certificates.retry_failed(session, policy, village_code=village_code or None)
+    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    return RedirectResponse(f"/policies/{policy_no}/documents?retried={retried}", status_code=303)
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, session: SessionDep, user: OptionalUser, code: str | None = None) -> HTMLResponse:
+    """Public (no login): a household or anyone types the short code, or lands here from the QR."""
+    result = None
+    if code and code.strip():
+        verify_limiter(request).check(request)
+        result = certificates.verify(session, request.app.state.settings, code[:600])
+    return render(
+        request,
+        "pages/verify.html",
+        user,
+        code=code or "",
+        result=result,
+        state_labels=certificates.STATE_LABELS,
+    )
+
+
+@router.get("/v/{code}", response_class=HTMLResponse)
+def verify_qr_page(code: str, request: Request, session: SessionDep, user: OptionalUser) -> HTMLResponse:
+    """Where a certificate's QR code leads."""
+    return verify_page(request, session, user, code)

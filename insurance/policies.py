@@ -26,7 +26,7 @@ from core.db import PROGRAMME_TZ, local_date, new_session, utcnow
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
-from insurance import eligibility, premiums
+from insurance import certificates, eligibility, premiums
 from insurance import service as insurance_service
 from insurance.models import (
     Coverage,
@@ -1199,29 +1199,37 @@ def _request_certificates_for_enrolment(
 
 
 def _request_certificates(
-    connection: sa.Connection, households: sa.Select[Any], policy: Policy | None, reason: str
+    connection: sa.Connection, households: sa.Select[Any], policy: Policy | int, reason: str
 ) -> int:
-    """Outbox rows, one per household whose certificate must be (re)issued, unless one is already pending."""
-    requests = DocumentRequest.__table__
+    """Outbox rows, one per household whose certificate on the policy must be (re)issued, unless one is already
+    pending; each carries its village, so the documents page can count them per village."""
+    requests, household = DocumentRequest.__table__, Household.__table__
+    policy_id = policy if isinstance(policy, int) else policy.id
     ids = households.subquery()
     household_id = next(iter(ids.c))
     pending = sa.exists().where(
         requests.c.household_id == household_id,
+        requests.c.policy_id == policy_id,
         requests.c.kind == CERTIFICATE,
         requests.c.status == "pending",
     )
-    rows = sa.select(
-        sa.literal(CERTIFICATE),
-        household_id,
-        sa.literal(policy.id if policy else None, sa.Integer),
-        sa.literal(reason),
-        sa.literal("pending"),
-        sa.literal(0),
-        sa.literal(utcnow(), sa.DateTime(timezone=True)),
-    ).where(~pending)
+    rows = (
+        sa.select(
+            sa.literal(CERTIFICATE),
+            household_id,
+            sa.literal(policy_id, sa.Integer),
+            household.c.village_code,
+            sa.literal(reason),
+            sa.literal("pending"),
+            sa.literal(0),
+            sa.literal(utcnow(), sa.DateTime(timezone=True)),
+        )
+        .select_from(ids.join(household, household.c.id == household_id))
+        .where(~pending)
+    )
     result = connection.execute(
         requests.insert().from_select(
-            ["kind", "household_id", "policy_id", "reason", "status", "attempts", "created_at"], rows
+            ["kind", "household_id", "policy_id", "village_code", "reason", "status", "attempts", "created_at"], rows
         ),
         execution_options=ROWCOUNT,
     )
@@ -1290,7 +1298,9 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
     policy.status = PolicyStatus.issued
     policy.issued_at = utcnow()
     session.add(policy)
-    requested = _request_certificates(session.connection(), _covered_households(policy), policy, "policy_issued")
+    connection = session.connection()
+    requested = _request_certificates(connection, _covered_households(policy), policy, "policy_issued")
+    certificates.request_booklets(connection, policy.id or 0, "policy_issued")
     audit.record(
         session,
         Actor.of(user),
@@ -1427,7 +1437,9 @@ def sync_cover_with_register(session: Session, actor: Actor, *, changed_since: d
             after={"cover_end": end, "reason": row.status},
         )
         if row.policy_status == PolicyStatus.issued.value:
-            _request_certificates(connection, sa.select(sa.literal(row.household_id)), None, f"member_{row.status}")
+            _request_certificates(
+                connection, sa.select(sa.literal(row.household_id)), row.policy_id, f"member_{row.status}"
+            )
         changed += 1
     return changed
 
@@ -1779,6 +1791,7 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
     notice.members = sum(line.persons for line in lines)
     session.add(notice)
     session.flush()
+    certificates.request_notice(session.connection(), policy.id or 0, code, "notice_posted")
     audit.record(
         session,
         Actor.of(user),

@@ -1,0 +1,65 @@
+"""Builders for the document tests: an issued policy with a rare-character name on it, and the document jobs' own
+function run in this process on everything due."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core import pdf
+from core.settings import Settings
+from insurance import certificates
+from insurance.models import Policy
+from tests.cover_builders import (
+    Cast,
+    Register,
+    enrol,
+    fetch,
+    issue,
+    make_cast,
+    make_group_policy,
+    make_register,
+    settle,
+)
+
+RARE_NAME = "王𠮷䶮"
+
+
+@dataclass
+class Issued:
+    cast: Cast
+    register: Register
+    policy: Policy
+
+
+def issued_policy(session: Session, engine: Engine, tmp_path: Path, members: int = 120) -> Issued:
+    """A Huayuan register, a 2026 family policy enrolled and issued, one head renamed with rare characters."""
+    cast = make_cast(session)
+    register = make_register(engine, tmp_path, members)
+    policy = make_group_policy(session, cast.handler)
+    enrol(session, policy)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE member SET name = :name WHERE id = (SELECT MIN(m.id) FROM member m JOIN coverage c "
+                "ON c.member_id = m.id WHERE m.relation = '户主')"
+            ),
+            {"name": RARE_NAME},
+        )
+    settle(session)
+    issue(session, cast, policy)
+    settle(session)
+    return Issued(cast, register, policy)
+
+
+def produce_all(engine: Engine, settings: Settings) -> list[dict[str, object]]:
+    """What the workers do with everything due, in id order, in this process."""
+    ids = [
+        r.id
+        for r in fetch(
+            engine, "SELECT id FROM document_request WHERE parent_id IS NULL AND status = 'pending' ORDER BY id"
+        )
+    ]
+    return [certificates.produce(engine, settings, i, pdf.render_pdf_pages, "test-worker") for i in ids]

@@ -1,0 +1,202 @@
+"""Certificates, booklets and notices through the real services, the real renderer (WeasyPrint) and pypdf reading
+the PDFs back; the document jobs' own function (`certificates.produce`) run in this process, on SQLite and
+PostgreSQL. The worker and Redis around it are tested in tests/jobs."""
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core import pdf, signing
+from core.settings import Settings
+from core.storage import get_store
+from insurance import certificates, policies
+from insurance.models import Certificate
+from tests.cover_builders import (
+    enrol,
+    fetch,
+    make_cast,
+    make_group_policy,
+    make_register,
+    post_all_notices,
+    scalar,
+    settle,
+)
+from tests.document_builders import RARE_NAME, issued_policy, produce_all
+
+
+def pdf_text(settings: Settings, key: str) -> tuple[str, PdfReader]:
+    reader = PdfReader(io.BytesIO(get_store(settings).get(key)))
+    return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+def embedded_fonts(reader: PdfReader) -> set[str]:
+    names = set()
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            names.add(str(font["/BaseFont"]))
+    return names
+
+
+def test_issuing_a_policy_prints_one_booklet_per_village_with_every_household_and_a_sign_off_sheet(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    issued = issued_policy(session, engine, tmp_path)
+    villages = scalar(
+        engine, "SELECT COUNT(DISTINCT village_code) FROM document_request WHERE kind = 'household_certificate'"
+    )
+    booklets = fetch(engine, "SELECT id, village_code FROM document_request WHERE kind = 'village_booklet'")
+    assert len(booklets) == villages > 0
+
+    results = produce_all(engine, settings)
+
+    assert all(not r.get("skipped") for r in results)
+    assert scalar(engine, "SELECT COUNT(*) FROM document_request WHERE status <> 'done'") == 0
+    covered = fetch(
+        engine,
+        "SELECT DISTINCT h.id, h.household_no, h.village_code FROM coverage c JOIN member m ON m.id = c.member_id "
+        "JOIN household h ON h.id = m.household_id WHERE c.policy_id = :p",
+        p=issued.policy.id,
+    )
+    assert scalar(engine, "SELECT COUNT(*) FROM certificate WHERE status = 'current' AND version = 1") == len(covered)
+    booklet = fetch(
+        engine, "SELECT document_key, pages, village_code FROM document_request WHERE kind = 'village_booklet'"
+    )[0]
+    content, reader = pdf_text(settings, booklet.document_key)
+    in_village = [h for h in covered if h.village_code == booklet.village_code]
+    assert booklet.pages == len(reader.pages) >= len(in_village) + 2  # cover, certificates, sign-off sheet
+    assert "保险凭证册" in content and "保险凭证签收表" in content and "签收人签字" in content
+    for household in in_village:
+        assert household.household_no in content
+    assert "第 1 页 / 共" in content
+    assert all("+" in name for name in embedded_fonts(reader))  # subsets (ABCDEF+Name), never whole fonts
+
+
+def test_a_certificate_pdf_shows_names_masked_ids_amounts_and_rare_characters(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    issued_policy(session, engine, tmp_path)
+    produce_all(engine, settings)
+    holder = fetch(
+        engine,
+        "SELECT m.household_id, m.id_number FROM member m WHERE m.name = :n",
+        n=RARE_NAME,
+    )[0]
+    certificate = session.exec(select(Certificate).where(Certificate.household_id == holder.household_id)).one()
+    document, pages = pdf.render_pdf_pages(certificates.certificate_html(settings, certificate))
+    reader = PdfReader(io.BytesIO(document))
+    content = "\n".join(page.extract_text() for page in reader.pages)
+    assert RARE_NAME in content
+    masked = holder.id_number[:6] + "*********" + holder.id_number[-3:]
+    assert masked in content and holder.id_number not in content
+    assert "¥" in content and "扶贫特惠保 保险凭证" in content
+    assert signing.format_short_code(certificate.short_code) in content
+    assert pages == 1
+
+
+def test_rendering_the_same_version_twice_gives_the_same_document(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    issued_policy(session, engine, tmp_path, members=40)
+    produce_all(engine, settings)
+    certificate = session.exec(select(Certificate)).first()
+    assert certificate is not None
+    first = pdf.render_pdf(certificates.certificate_html(settings, certificate))
+    second = pdf.render_pdf(certificates.certificate_html(settings, certificate))
+    assert first == second
+
+
+def test_a_death_reissues_the_household_certificate_and_the_old_version_is_superseded(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    issued = issued_policy(session, engine, tmp_path)
+    produce_all(engine, settings)
+    household_id = scalar(engine, "SELECT household_id FROM certificate ORDER BY id LIMIT 1")
+    old = session.exec(select(Certificate).where(Certificate.household_id == household_id)).one()
+    member = fetch(
+        engine,
+        "SELECT m.id FROM member m JOIN coverage c ON c.member_id = m.id WHERE m.household_id = :h ORDER BY m.id",
+        h=household_id,
+    )[0]
+    with engine.begin() as connection:  # what a roster import does with a death, through the same use case below
+        connection.execute(
+            text("UPDATE member SET status = 'deceased', status_date = :d WHERE id = :m"),
+            {"d": date(2026, 6, 1), "m": member.id},
+        )
+    settle(session)
+    policies.sync_cover_with_register(session, policies.Actor.system("test"))
+    session.commit()
+
+    results = produce_all(engine, settings)
+
+    assert len(results) == 1 and results[0]["key"]
+    versions = fetch(
+        engine,
+        "SELECT version, status, document_key FROM certificate WHERE household_id = :h ORDER BY version",
+        h=household_id,
+    )
+    assert [(v.version, v.status) for v in versions] == [(1, "superseded"), (2, "current")]
+    content, _ = pdf_text(settings, versions[1].document_key)
+    assert "2026-01-01 至 2026-06-01（已终止：身故）" in content and "第 2 版" in content
+    assert certificates.verify(session, settings, old.code).state == "superseded"
+    new_code = scalar(engine, "SELECT code FROM certificate WHERE household_id = :h AND version = 2", h=household_id)
+    assert certificates.verify(session, settings, new_code).state == "genuine"
+    del issued
+
+
+def test_a_tampered_code_fails_and_a_short_code_is_found_whatever_its_case_and_dashes(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    issued_policy(session, engine, tmp_path, members=40)
+    produce_all(engine, settings)
+    certificate = session.exec(select(Certificate)).first()
+    assert certificate is not None
+    assert certificates.verify(session, settings, certificate.code).state == "genuine"
+    prefix, payload, signature = certificate.code.split(".")
+    statement = signing.parse(certificate.code).payload.decode().replace("|1|", "|2|")
+    forged = ".".join([prefix, signing._b64(statement.encode()), signature])
+    assert certificates.verify(session, settings, forged).state == "forged"
+    assert certificates.verify(session, settings, certificate.code[:-4] + "AAAA").state == "forged"
+    assert certificates.verify(session, settings, "garbage").state == "not_found"
+    typed = signing.format_short_code(certificate.short_code).lower()
+    result = certificates.verify(session, settings, f"  {typed} ")
+    assert result.state == "genuine" and result.certificate_no == certificate.certificate_no
+    assert "*" in result.holder
+    del payload
+
+
+def test_a_posted_notice_is_printed_with_masked_ids_its_dates_and_a_verification_code(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    cast = make_cast(session)
+    make_register(engine, tmp_path, 60)
+    policy = make_group_policy(session, cast.handler)
+    enrol(session, policy)
+    notices = post_all_notices(session, cast.supervisor, policy)
+    settle(session)
+
+    produce_all(engine, settings)
+
+    rows = fetch(
+        engine, "SELECT village_code, document_key, status FROM document_request WHERE kind = 'enrolment_notice'"
+    )
+    assert len(rows) == len(notices) and all(r.status == "done" for r in rows)
+    content, _ = pdf_text(settings, rows[0].document_key)
+    lines = policies.notice_lines(session, policy, rows[0].village_code)
+    assert "承保公示" in content and notices[0].objection_until.isoformat() in content
+    for line in lines:
+        assert line.household_no in content and (line.head_id_masked or "") in content
+    assert scalar(engine, "SELECT COUNT(*) FROM member WHERE :t LIKE '%' || id_number || '%'", t=content) == 0
+
+
+@pytest.mark.parametrize("attempts", [1, 3, 5])
+def test_the_retry_back_off_grows_and_stays_bounded(attempts: int) -> None:
+    assert certificates.backoff(attempts) <= certificates.backoff(attempts + 1)
+    assert certificates.backoff(attempts).total_seconds() <= 3600
