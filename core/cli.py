@@ -444,7 +444,7 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
     from core.audit import Actor
     from core.db import get_engine, local_today, new_session
     from core.errors import DomainError
-    from insurance import policies
+    from insurance import certificates, policies
 
     engine = get_engine(settings.effective_database_url)
     on = date.fromisoformat(args.on) if args.on else local_today()
@@ -465,6 +465,8 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
     with new_session(engine) as session:
         policy = policies.find_policy(session, args.policy_no)
     assert policy is not None  # just enrolled
+    # members added to a policy in force get certificates; with Redis away the rows wait for the sweeper
+    certificates.dispatch(engine, settings, policy_id=policy.id)
     summary = {
         "policy_no": policy.policy_no,
         "enrolment_id": enrolment.id,

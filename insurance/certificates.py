@@ -791,6 +791,9 @@ def produce(engine: Engine, settings: Settings, request_id: int, render: RenderF
     try:
         with session_scope(engine) as session:
             printable = prepare(session, settings, key, request_id, local_today())
+            # End the read before rendering: no transaction stays open for the seconds a booklet takes, and the
+            # outcome is written in a fresh one (SQLite cannot turn an old read snapshot into a write).
+            session.commit()
             pages = size = None
             if printable.html is not None and printable.key is not None:
                 document, pages = render(printable.html)

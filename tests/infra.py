@@ -230,17 +230,22 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
 
 
 @contextlib.contextmanager
-def running_worker(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_worker(
+    settings: Settings, log_path: Path, *, empty_queue: bool = True, **extra_env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real `worker.py` on the test's database, Redis, queue and var dir, ready to take jobs; jobs other tests left
-    on the shared Redis are dropped first (they are not ours). Stopped on leaving."""
+    on the shared Redis are dropped first (they are not ours). `extra_env` sets more settings (SWEEP_SECONDS=...).
+    Stopped on leaving."""
     from core.queue import get_queue, redis_from_url
 
-    get_queue(redis_from_url(settings.redis_url), settings.queue_name).empty()
+    if empty_queue:
+        get_queue(redis_from_url(settings.redis_url), settings.queue_name).empty()
     env = {
         "DATABASE_URL": settings.effective_database_url,
         "REDIS_URL": settings.redis_url,
         "VAR_DIR": str(settings.var_dir),
         "QUEUE_NAME": settings.queue_name,
+        **extra_env,
     }
     process = start_worker_and_wait(env, log_path, settings.redis_url)
     try:
