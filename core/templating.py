@@ -38,6 +38,11 @@ def datefmt(value: date | datetime | None) -> str:
 templates.env.filters.update(mask_id=mask_id_number, yuan=yuan, role_label=role_label, datefmt=datefmt)
 
 
+def render_print(name: str, **context: object) -> str:
+    """HTML for WeasyPrint (templates/print/): no request, no user; the same filters as the pages."""
+    return templates.env.get_template(name).render(**context)
+
+
 def render(
     request: Request, name: str, user: User | None = None, status_code: int = 200, **context: object
 ) -> HTMLResponse:
