@@ -13,13 +13,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core import pdf, signing
+from core.audit import Actor
 from core.settings import Settings
 from core.storage import get_store
 from insurance import certificates, policies
 from insurance.models import Certificate
+from insurance.roster_import import ImportOptions, run_import
 from tests.cover_builders import (
     enrol,
     fetch,
+    issue,
     make_cast,
     make_group_policy,
     make_register,
@@ -200,3 +203,41 @@ def test_a_posted_notice_is_printed_with_masked_ids_its_dates_and_a_verification
 def test_the_retry_back_off_grows_and_stays_bounded(attempts: int) -> None:
     assert certificates.backoff(attempts) <= certificates.backoff(attempts + 1)
     assert certificates.backoff(attempts).total_seconds() <= 3600
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.mark.skipif(
+    not (SHARED / "roster_small.csv").is_file(),
+    reason="../shared/data is not beside this clone (CI has it); the generated rosters' rare names are tested above",
+)
+def test_a_rare_character_of_the_shared_sample_roster_prints_in_its_village_booklet(
+    session: Session, engine: Engine, settings: Settings
+) -> None:
+    outcome = run_import(
+        engine,
+        SHARED / "roster_small.csv",
+        ImportOptions(actor=Actor.system("test"), today=date(2026, 11, 25), filename="roster_small.csv"),
+    )
+    assert outcome.applied
+    household_no = "4312232032140016"  # 田璐𠮷's household in 辰溪县 (exited 2017: made eligible again here)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE household SET exit_year = NULL WHERE household_no = :h"), {"h": household_no})
+    cast = make_cast(session, county="431223")
+    policy = make_group_policy(session, cast.handler, county="431223")
+    enrol(session, policy)
+    issue(session, cast, policy)
+    settle(session)
+
+    produce_all(engine, settings)
+
+    village = household_no[:12]
+    key = scalar(
+        engine,
+        "SELECT document_key FROM document_request WHERE kind = 'village_booklet' AND village_code = :v",
+        v=village,
+    )
+    content, reader = pdf_text(settings, key)
+    assert "田璐𠮷" in content and household_no in content
+    assert all("+" in name for name in embedded_fonts(reader))
