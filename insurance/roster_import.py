@@ -20,6 +20,7 @@ from typing import Any
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core import audit
@@ -46,6 +47,7 @@ from insurance.roster import (
 )
 
 BATCH = 5000
+WORK_MEM, MAINTENANCE_WORK_MEM = "128MB", "512MB"  # PostgreSQL's, for the import's own transaction
 COPY_CHUNK_ROWS = 500  # rows per COPY write: about 100 kB, under psycopg's 128 kB queue item, so memory stays bounded
 PROGRESS_KEY = "tehuibao:import:{}:progress"  # Redis: where a running web import reports how far it got
 IMPORT_TIMEOUT = timedelta(hours=4)  # the worker's job timeout; an import still "running" past it has died
@@ -389,31 +391,42 @@ def _short(value: str | None) -> str | None:
 
 def _check_whole_file(connection: Connection, header: HeaderMap, county_code: str | None) -> None:
     postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # Sorts and hashes over millions of staged rows: memory for them, for this transaction only.
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
     connection.exec_driver_sql("CREATE INDEX roster_stage_hh ON roster_stage (household_no)")
-    connection.exec_driver_sql("CREATE INDEX roster_stage_id ON roster_stage (id_number)")
+    ids_unique = postgres and _unique_id_index(connection)
+    if not ids_unique:
+        connection.exec_driver_sql("CREATE INDEX roster_stage_id ON roster_stage (id_number)")
     if postgres:
         connection.exec_driver_sql("ANALYZE roster_stage")
     id_header = header.header_of("id_number")
     relation_header = header.header_of("relation")
     # The same ID twice: the earliest accepted row keeps it, every later one is refused, naming that row.
-    connection.execute(
-        text(
-            "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
-            "SELECT d.row_no, :col, 'duplicate_id_in_file', 'error', "
-            "'证件号码 ' || d.id_number || ' 与第 ' || CAST(d.first_row AS VARCHAR(12)) || "
-            "' 行重复 (ID number already used by row ' || CAST(d.first_row AS VARCHAR(12)) || ')', "
-            "d.id_number, d.household_no FROM ("
-            "  SELECT row_no, id_number, household_no, MIN(row_no) OVER (PARTITION BY id_number) AS first_row "
-            "  FROM roster_stage WHERE ok) d WHERE d.row_no > d.first_row"
-        ),
-        {"col": id_header},
+    duplicates = (
+        0
+        if ids_unique
+        else connection.execute(
+            text(
+                "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
+                "SELECT d.row_no, :col, 'duplicate_id_in_file', 'error', "
+                "'证件号码 ' || d.id_number || ' 与第 ' || CAST(d.first_row AS VARCHAR(12)) || "
+                "' 行重复 (ID number already used by row ' || CAST(d.first_row AS VARCHAR(12)) || ')', "
+                "d.id_number, d.household_no FROM ("
+                "  SELECT row_no, id_number, household_no, MIN(row_no) OVER (PARTITION BY id_number) AS first_row "
+                "  FROM roster_stage WHERE ok) d WHERE d.row_no > d.first_row"
+            ),
+            {"col": id_header},
+        ).rowcount
     )
-    connection.execute(
-        text(
-            "UPDATE roster_stage SET ok = FALSE WHERE ok AND row_no IN ("
-            "SELECT row_no FROM roster_stage_issue WHERE code = 'duplicate_id_in_file')"
+    if duplicates:
+        connection.execute(
+            text(
+                "UPDATE roster_stage SET ok = FALSE WHERE ok AND row_no IN ("
+                "SELECT row_no FROM roster_stage_issue WHERE code = 'duplicate_id_in_file')"
+            )
         )
-    )
     if county_code:
         # A county keeps its own register: a person registered in another county's household is not moved by it
         # (and a dry run must not reveal where that person is registered).
@@ -439,7 +452,7 @@ def _check_whole_file(connection: Connection, header: HeaderMap, county_code: st
         "FROM roster_stage GROUP BY household_no "
         "HAVING SUM(CASE WHEN relation = :head THEN 1 ELSE 0 END) <> 1"
     )
-    connection.execute(
+    headless = connection.execute(
         text(
             "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
             "SELECT s.row_no, :col, CASE WHEN b.heads = 0 THEN 'no_head' ELSE 'two_heads' END, 'error', "
@@ -449,31 +462,61 @@ def _check_whole_file(connection: Connection, header: HeaderMap, county_code: st
             "ON b.household_no = s.household_no WHERE s.ok"
         ),
         {"col": relation_header, "head": HEAD_RELATION},
-    )
-    connection.execute(
-        text(
-            "UPDATE roster_stage SET ok = FALSE WHERE ok AND household_no IN ("
-            "SELECT household_no FROM roster_stage_issue WHERE code IN ('no_head', 'two_heads'))"
+    ).rowcount
+    if headless:
+        connection.execute(
+            text(
+                "UPDATE roster_stage SET ok = FALSE WHERE ok AND household_no IN ("
+                "SELECT household_no FROM roster_stage_issue WHERE code IN ('no_head', 'two_heads'))"
+            )
         )
-    )
+
+
+def _unique_id_index(connection: Connection) -> bool:
+    """Indexes the staged IDs as unique, which fails when an ID appears twice (then the caller indexes them plainly
+    and looks for the duplicates). A roster seldom has any: the one sort that builds the index also proves it."""
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_id ON roster_stage (id_number)")
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
 
 
 def _final_counts(connection: Connection, counts: ImportCounts) -> None:
     row = connection.execute(
         text(
-            "SELECT COUNT(*), SUM(CASE WHEN ok THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN ok AND normalised THEN 1 ELSE 0 END), COUNT(DISTINCT CASE WHEN ok THEN household_no END) "
+            "SELECT COUNT(*), SUM(CASE WHEN ok THEN 1 ELSE 0 END), SUM(CASE WHEN ok AND normalised THEN 1 ELSE 0 END) "
             "FROM roster_stage"
         )
     ).one()
-    counts.rows, counts.accepted, counts.normalised, counts.households = (int(v or 0) for v in row)
+    counts.rows, counts.accepted, counts.normalised = (int(v or 0) for v in row)
     counts.rejected = counts.rows - counts.accepted
-    counts.households_incomplete = connection.execute(
-        text(
-            "SELECT COUNT(DISTINCT household_no) FROM roster_stage WHERE ok AND household_no IN "
-            "(SELECT household_no FROM roster_stage WHERE NOT ok)"
+    # One source row per household with an accepted row: its head's row when accepted, else its first accepted
+    # row. The merge reads it; its size and its incomplete households are the counts.
+    postgres = connection.dialect.name == "postgresql"
+    connection.exec_driver_sql(
+        (
+            "CREATE TEMP TABLE roster_stage_household ON COMMIT DROP AS "
+            if postgres
+            else "CREATE TEMP TABLE roster_stage_household AS "
         )
-    ).scalar_one()
+        + "SELECT s.household_no, s.village_code, SUBSTR(s.village_code, 1, 6) AS county_code, s.poverty_attribute, "
+        "s.main_cause, s.phone, s.exit_year, p.incomplete "
+        "FROM roster_stage s JOIN (SELECT household_no, "
+        "COALESCE(MIN(CASE WHEN ok AND relation = '户主' THEN row_no END), MIN(CASE WHEN ok THEN row_no END)) AS pick, "
+        "MAX(CASE WHEN ok THEN 0 ELSE 1 END) AS incomplete "
+        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no"
+    )
+    connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_household_no ON roster_stage_household (household_no)")
+    if postgres:
+        connection.exec_driver_sql("ANALYZE roster_stage_household")
+    households, incomplete = connection.execute(
+        text("SELECT COUNT(*), SUM(incomplete) FROM roster_stage_household")
+    ).one()
+    counts.households, counts.households_incomplete = int(households), int(incomplete or 0)
 
 
 # --- the merge into the register ---------------------------------------------------------------------------------
@@ -517,19 +560,6 @@ def _merge(
             "WHERE division.code = v.village_code AND division.name <> v.village_name"
         )
     )
-    # One source row per household: its head's row when accepted, else its first accepted row.
-    connection.exec_driver_sql(
-        temp_prefix.format("roster_stage_household")
-        + "SELECT s.household_no, s.village_code, SUBSTR(s.village_code, 1, 6) AS county_code, s.poverty_attribute, "
-        "s.main_cause, s.phone, s.exit_year, p.incomplete "
-        "FROM roster_stage s JOIN (SELECT household_no, "
-        "COALESCE(MIN(CASE WHEN ok AND relation = '户主' THEN row_no END), MIN(CASE WHEN ok THEN row_no END)) AS pick, "
-        "MAX(CASE WHEN ok THEN 0 ELSE 1 END) AS incomplete "
-        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no"
-    )
-    connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_household_no ON roster_stage_household (household_no)")
-    if postgres:
-        connection.exec_driver_sql("ANALYZE roster_stage_household")
     incomplete = "(incomplete = 1)"
     params = {"now": now, "import_id": import_id, "today": today, "never": date(1, 1, 1)}
     # Updates before inserts, and inserts by ON CONFLICT: an anti-join against a table the same statement fills
