@@ -19,6 +19,7 @@ from core.storage import get_store
 from insurance import certificates, policies
 from insurance.models import Certificate
 from insurance.roster_import import ImportOptions, run_import
+from insurance.schemas import IndustryPolicyCreate
 from tests.cover_builders import (
     enrol,
     fetch,
@@ -241,3 +242,27 @@ def test_a_rare_character_of_the_shared_sample_roster_prints_in_its_village_book
     content, reader = pdf_text(settings, key)
     assert "田璐𠮷" in content and household_no in content
     assert all("+" in name for name in embedded_fonts(reader))
+
+
+def test_an_industry_policy_certificate_lists_the_insured_animals_with_their_sum_insured(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    cast = make_cast(session)
+    register = make_register(engine, tmp_path, 40)
+    household_no = register.rows[0][0]
+    data = IndustryPolicyCreate(
+        product_code="agri_sow", year=2026, objects=[{"household_no": household_no, "quantity": "10"}]
+    )
+    policy = policies.create_industry_policy(session, cast.handler, data)
+    settle(session)
+    issue(session, cast, policy)
+    settle(session)
+
+    produce_all(engine, settings)
+
+    certificate = session.exec(select(Certificate).where(Certificate.policy_id == policy.id)).one()
+    content, _ = pdf_text(
+        settings, scalar(engine, "SELECT document_key FROM document_request WHERE kind = 'village_booklet'")
+    )
+    assert certificate.statement["objects"][0]["quantity"] == "10"
+    assert "保险标的" in content and "10 头" in content and "¥10,000.00" in content and household_no in content
