@@ -451,11 +451,14 @@ def notice_html(settings: Settings, statement: dict[str, Any], code: str) -> str
 # --- the outbox -----------------------------------------------------------------------------------------------------
 
 
-def request_notice(connection: sa.Connection, policy_id: int, village_code: str, reason: str) -> None:
-    """The PDF of a posted notice, requested in the posting's transaction."""
-    connection.execute(
-        DocumentRequest.__table__.insert().values(
-            kind=DocumentKind.enrolment_notice.value,
+def _request_for_village(
+    connection: sa.Connection, kind: DocumentKind, policy_id: int, village_code: str, reason: str
+) -> int:
+    requests = DocumentRequest.__table__
+    return connection.execute(
+        requests.insert()
+        .values(
+            kind=kind.value,
             policy_id=policy_id,
             village_code=village_code,
             reason=reason,
@@ -463,51 +466,31 @@ def request_notice(connection: sa.Connection, policy_id: int, village_code: str,
             attempts=0,
             created_at=utcnow(),
         )
-    )
+        .returning(requests.c.id)
+    ).scalar_one()
+
+
+def request_notice(connection: sa.Connection, policy_id: int, village_code: str, reason: str) -> None:
+    """The PDF of a posted notice, requested in the posting's transaction."""
+    _request_for_village(connection, DocumentKind.enrolment_notice, policy_id, village_code, reason)
 
 
 def request_booklets(connection: sa.Connection, policy_id: int, reason: str) -> int:
     """One booklet per village with a household certificate requested for this policy and reason, in the caller's
     transaction; the households' requests are tied to their village's booklet, which prints them."""
     requests = DocumentRequest.__table__
-    village_rows = (
-        sa.select(requests.c.village_code)
-        .distinct()
-        .where(
-            requests.c.policy_id == policy_id,
-            requests.c.kind == DocumentKind.household_certificate.value,
-            requests.c.reason == reason,
-            requests.c.status == DocumentStatus.pending.value,
-            requests.c.parent_id.is_(None),
-        )
+    loose = sa.and_(
+        requests.c.policy_id == policy_id,
+        requests.c.kind == DocumentKind.household_certificate.value,
+        requests.c.reason == reason,
+        requests.c.status == DocumentStatus.pending.value,
+        requests.c.parent_id.is_(None),
     )
-    now = utcnow()
-    villages = list(connection.execute(village_rows).scalars())
+    villages = list(connection.execute(sa.select(requests.c.village_code).distinct().where(loose)).scalars())
     for village_code in villages:
-        booklet_id = connection.execute(
-            requests.insert()
-            .values(
-                kind=DocumentKind.village_booklet.value,
-                policy_id=policy_id,
-                village_code=village_code,
-                reason=reason,
-                status=DocumentStatus.pending.value,
-                attempts=0,
-                created_at=now,
-            )
-            .returning(requests.c.id)
-        ).scalar_one()
+        booklet_id = _request_for_village(connection, DocumentKind.village_booklet, policy_id, village_code, reason)
         connection.execute(
-            requests.update()
-            .where(
-                requests.c.policy_id == policy_id,
-                requests.c.village_code == village_code,
-                requests.c.kind == DocumentKind.household_certificate.value,
-                requests.c.reason == reason,
-                requests.c.status == DocumentStatus.pending.value,
-                requests.c.parent_id.is_(None),
-            )
-            .values(parent_id=booklet_id)
+            requests.update().where(loose, requests.c.village_code == village_code).values(parent_id=booklet_id)
         )
     return len(villages)
 
