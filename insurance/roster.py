@@ -180,9 +180,9 @@ Records = Iterator[tuple[int, Sequence[str], bool]]  # (row number, cells, canon
 class RosterFile:
     """An opened roster: its records, numbered as the spreadsheet numbers them.
 
-    read(check) yields (row number, cells, canonical). A record is canonical when check (canonical_line_check) accepted
-    its CSV line: cells are then the required cells in COLUMNS order, valid and in stored form already. Any other
-    record is the list of its cells as the file has them, for check_record.
+    read(check) yields (row number, cells, canonical). A record is canonical when check (canonical_line_check)
+    accepted its CSV line: cells are then the required cells in COLUMNS order, valid and in stored form already.
+    Any other record is the list of its cells as the file has them, for check_record.
     """
 
     path: Path

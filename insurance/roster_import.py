@@ -497,7 +497,9 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
     counts.rows, counts.accepted, counts.normalised = (int(v or 0) for v in row)
     counts.rejected = counts.rows - counts.accepted
     # One source row per household with an accepted row: its head's row when accepted, else its first accepted
-    # row. The merge reads it; its size and its incomplete households are the counts.
+    # row. The merge reads it; its size and its incomplete households are the counts. In file order, so that new
+    # households get their ids in the order their members follow (the member insert then walks household pages
+    # and indexes in order instead of at random).
     postgres = connection.dialect.name == "postgresql"
     connection.exec_driver_sql(
         (
@@ -510,7 +512,7 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
         "FROM roster_stage s JOIN (SELECT household_no, "
         "COALESCE(MIN(CASE WHEN ok AND relation = '户主' THEN row_no END), MIN(CASE WHEN ok THEN row_no END)) AS pick, "
         "MAX(CASE WHEN ok THEN 0 ELSE 1 END) AS incomplete "
-        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no"
+        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no ORDER BY s.row_no"
     )
     connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_household_no ON roster_stage_household (household_no)")
     if postgres:
