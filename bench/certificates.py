@@ -17,9 +17,9 @@ asks for its own documents, exactly as the services do (`policies._request_certi
 `certificates.request_booklets` for a booklet).
 
 Timed, for each worker class asked (`simple`: the project's `worker.py` as it is, RQ's SimpleWorker; `fork`: the same
-`worker.py` with RQ's forking Worker put in its place), one real worker process on its own, started and warmed (its
-own warm-up, then one certificate job, untimed), its sweeper held off (SWEEP_SECONDS) so that the bench alone
-dispatches:
+`worker.py` with RQ's forking Worker put in its place, after one sweep in its main thread: see FORK_LAUNCHER), one
+real worker process on its own, started and warmed (its own warm-up, then one certificate job, untimed), its sweeper
+held off (SWEEP_SECONDS) so that the bench alone dispatches:
 
 - singles: N household certificates without a booklet (as a death or a mid-year enrolment asks for them), each a new
   version, from `certificates.dispatch` until the last one is done (its processed_at); pages/s = pages / seconds;
@@ -84,11 +84,21 @@ WARM_REASON = "bench_warm_up"
 MEMBERS_PER_HOUSEHOLD = 3.3  # a little above the generator's mean (about 2.95), so the register is large enough
 CLASSES = {"simple": ("simple",), "fork": ("fork",), "both": ("simple", "fork")}
 
-# `worker.py` unchanged but for its worker class: RQ's forking Worker, announcing itself as the project's does.
+# `worker.py` unchanged but for its worker class: RQ's forking Worker, announcing itself as the project's does. One
+# thing more: fork() while another thread is importing a module leaves the child waiting for ever on that module's
+# import lock, and worker.py's heartbeat thread makes its first sweep (lazy imports, the first database connection)
+# just as the first job is forked; seen here as a first job that never ends. So one sweep is made first, in the only
+# thread, and the thread's sweeps import nothing new.
 FORK_LAUNCHER = """
 import sys
 from rq import Worker
 import worker
+from core.settings import get_settings
+from insurance import certificates, jobs
+
+jobs.enqueue_queued_imports()
+jobs.enqueue_queued_enrolments()
+certificates.sweep(get_settings())
 
 class _ForkingWorker(Worker):
     on_ready = None
@@ -317,7 +327,8 @@ def run_worker(
         "SWEEP_SECONDS": "86400",  # the sweeper enqueues what is due too: held off, so the bench alone dispatches
     }
     _forget_certificates(engine)
-    process = _start_worker(kind, env, workdir / f"worker-{tag}.log", settings.redis_url)
+    log_path = workdir / f"worker-{tag}.log"
+    process = _start_worker(kind, env, log_path, settings.redis_url)
     try:
         warm = f"{WARM_REASON}_{tag}"
         _request(engine, programme, [programme.warm_up], warm, booklet=False)
@@ -333,6 +344,8 @@ def run_worker(
         booklet_seconds, booklet_pages = _through_worker(
             engine, settings, booklet, DocumentKind.village_booklet, 1, len(programme.booklet_households)
         )
+    except SystemExit as exc:  # a failed or lost job: what the worker said is the first thing to read
+        raise SystemExit(f"{exc}\n--- the {kind} worker's log, last lines:\n{log_path.read_text()[-3000:]}") from None
     finally:
         infra.stop_process(process)
     run = WorkerRun(kind, single_seconds, single_pages, booklet_seconds, booklet_pages)
