@@ -75,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     name = worker_name()
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat_loop, args=(settings, name, stop, {"harfbuzz_subset": True}), daemon=True)
-    # SimpleWorker runs jobs in this process: the forking Worker's children lose WeasyPrint's warm font
-    # caches, and a certificate job measured about half as long here (architecture.md); the certificates
-    # benchmark re-measures this choice.
+    # SimpleWorker, on purpose: jobs run in this warm process. bench/certificates.py measured RQ's forking Worker
+    # at 0.63-0.96 of SimpleWorker's pages/s on single certificates (each child starts with cold WeasyPrint caches;
+    # equal on 300-household booklets, where one job is long). Forking also hung a first job in 2 of 5 runs (a
+    # child forked while the heartbeat thread held an import lock), and a child's host.pid is not the name this
+    # worker's heartbeat publishes, so the sweeper would take its running documents for lost. A job that crashes
+    # the process takes the worker with it; `make run`/systemd restarts it and the sweeper re-sends its document.
     worker = _Worker([get_queue(connection, settings.queue_name)], connection=connection, name=name)
     worker.on_ready = beat.start
     log.info("worker %s listening on queue %r at %s", name, settings.queue_name, settings.redis_url)
