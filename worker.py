@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     # equal on 300-household booklets, where one job is long). Forking also hung a first job in 2 of 5 runs (a
     # child forked while the heartbeat thread held an import lock), and a child's host.pid is not the name this
     # worker's heartbeat publishes, so the sweeper would take its running documents for lost. A job that crashes
-    # the process takes the worker with it; `make run`/systemd restarts it and the sweeper re-sends its document.
+    # the process takes the worker with it (in production a process manager restarts it; the sweeper of any worker
+    # then re-sends its document).
     worker = _Worker([get_queue(connection, settings.queue_name)], connection=connection, name=name)
     worker.on_ready = beat.start
     log.info("worker %s listening on queue %r at %s", name, settings.queue_name, settings.redis_url)
