@@ -13,8 +13,8 @@ users (the test builders' cast), a generated Huayuan register with every househo
 first B households moved into one village (household numbers renumbered under its code, as the importer requires),
 imported by the real importer; a 2026 family group policy, the county enrolled, a notice posted in every village and
 the policy issued after the objection window. The outbox rows the issue and the notices wrote are dropped: the bench
-asks for its own documents, exactly as the services do (`policies._request_certificates`, then
-`certificates.request_booklets` for a booklet).
+asks for its own documents, exactly as the services do (`outbox.request_certificates`, then
+`outbox.request_booklets` for a booklet).
 
 Timed, for each worker class asked (`simple`: the project's `worker.py` as it is, RQ's SimpleWorker; `fork`: the same
 `worker.py` with RQ's forking Worker put in its place, after one sweep in its main thread: see FORK_LAUNCHER), one
@@ -70,7 +70,7 @@ from core.db import local_today, make_engine, new_session  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.queue import get_queue, read_heartbeats, redis_from_url  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from insurance import certificates, policies  # noqa: E402
+from insurance import certificates, outbox  # noqa: E402
 from insurance import service as insurance_service  # noqa: E402
 from insurance.models import Certificate, DocumentKind, DocumentRequest, Household  # noqa: E402
 from insurance.roster_generator import generate_rows  # noqa: E402
@@ -213,14 +213,14 @@ def _request(engine: Engine, programme: Programme, households: Sequence[int], re
     """Outbox rows as the services write them: one certificate per household, and the village's booklet if asked."""
     household = Household.__table__
     with engine.begin() as connection:
-        policies._request_certificates(  # the services' own writer of these rows
+        outbox.request_certificates(  # the services' own writer of these rows
             connection,
             sa.select(household.c.id).where(household.c.id.in_(list(households))),
             programme.policy_id,
             reason,
         )
         if booklet:
-            certificates.request_booklets(connection, programme.policy_id, reason)
+            outbox.request_booklets(connection, programme.policy_id, reason)
 
 
 def _forget_certificates(engine: Engine) -> None:

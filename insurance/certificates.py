@@ -29,8 +29,9 @@ from core.models import User
 from core.settings import Settings
 from core.storage import get_store
 from core.templating import render_print
-from insurance import premiums
+from insurance import policies
 from insurance.models import (
+    UNIT_LABELS,
     Certificate,
     CertificateStatus,
     Coverage,
@@ -60,8 +61,7 @@ CERTIFICATE_CODE = "C"
 NOTICE_CODE = "N"
 DIGEST_CHARS = 32  # 128 bits of SHA-256 in the signed code: enough against a second preimage, and a smaller QR
 STALE_GRACE = timedelta(minutes=2)
-UNIT_LABELS = {"person": "每人", "household": "每户", "head": "每头", "mu": "每亩", "loan": "每笔"}
-OBJECT_UNITS = {"head": "头", "mu": "亩"}
+PER_UNIT = {k: f"每{v}" for k, v in UNIT_LABELS.items()}  # 每人, 每户, 每头, ...
 
 
 def document_job_id(request_id: int) -> str:
@@ -164,18 +164,13 @@ def _family_lines(session: Session, policy: Policy, households_where: Any) -> di
     covers = [
         {
             "benefit": b.name,
-            "unit": UNIT_LABELS.get(b.unit, b.unit),
+            "unit": PER_UNIT.get(b.unit, b.unit),
             "sum_insured_fen": b.sum_insured_fen,
             "note": _benefit_note(b),
         }
         for b in benefits
     ]
-    shares = premiums.SubsidyShares(
-        central_bp=version.subsidy_central_bp,
-        provincial_bp=version.subsidy_provincial_bp,
-        county_bp=version.subsidy_county_bp,
-        farmer_bp=version.farmer_share_bp,
-    )
+    shares = policies.subsidy_shares(version)
     rows = session.exec(
         select(Member, Coverage)
         .join(Coverage, col(Coverage.member_id) == Member.id)
@@ -198,18 +193,13 @@ def _family_lines(session: Session, policy: Policy, households_where: Any) -> di
         )
     lines = {}
     for household_id, people in members.items():
-        premium = premiums.group_premium(
-            len(people),
-            1,
-            per_person_fen=policy.premium_per_person_fen,
-            per_household_fen=policy.premium_per_household_fen,
-        )
+        premium, share = policies.household_premium(policy, shares, len(people))
         lines[household_id] = {
             "kind": "family",
             "members": people,
             "covers": covers,
             "premium_fen": premium,
-            "household_share_fen": premiums.split_premium(premium, shares).farmer_fen,
+            "household_share_fen": share,
         }
     return lines
 
@@ -247,7 +237,7 @@ def _industry_lines(session: Session, policy: Policy, households_where: Any) -> 
                 {
                     "subject": product.name,
                     "quantity": f"{line.quantity.normalize():f}",
-                    "unit": OBJECT_UNITS.get(line.unit, line.unit),
+                    "unit": UNIT_LABELS.get(line.unit, line.unit),
                     "season": line.season,
                     "sum_insured_fen": line.sum_insured_fen,
                     "cover_start": line.cover_start.isoformat(),
@@ -395,11 +385,10 @@ def certificate_html(settings: Settings, certificate: Certificate) -> str:
     return render_print("print/certificate.html", certificates=[certificate_view(settings, certificate)])
 
 
-def booklet_html(
-    settings: Settings, policy_header: dict[str, Any], village: dict[str, Any], certificates: list[Certificate]
-) -> str:
+def booklet_html(settings: Settings, village: dict[str, Any], certificates: list[Certificate]) -> str:
+    """The booklet's cover shows the policy as its certificates state it (every one states the same policy)."""
     views = [certificate_view(settings, c) for c in certificates]
-    return render_print("print/booklet.html", policy=policy_header, village=village, certificates=views)
+    return render_print("print/booklet.html", policy=views[0], village=village, certificates=views)
 
 
 # --- notices --------------------------------------------------------------------------------------------------------
@@ -449,50 +438,6 @@ def notice_html(settings: Settings, statement: dict[str, Any], code: str) -> str
 
 
 # --- the outbox -----------------------------------------------------------------------------------------------------
-
-
-def _request_for_village(
-    connection: sa.Connection, kind: DocumentKind, policy_id: int, village_code: str, reason: str
-) -> int:
-    requests = DocumentRequest.__table__
-    return connection.execute(
-        requests.insert()
-        .values(
-            kind=kind.value,
-            policy_id=policy_id,
-            village_code=village_code,
-            reason=reason,
-            status=DocumentStatus.pending.value,
-            attempts=0,
-            created_at=utcnow(),
-        )
-        .returning(requests.c.id)
-    ).scalar_one()
-
-
-def request_notice(connection: sa.Connection, policy_id: int, village_code: str, reason: str) -> None:
-    """The PDF of a posted notice, requested in the posting's transaction."""
-    _request_for_village(connection, DocumentKind.enrolment_notice, policy_id, village_code, reason)
-
-
-def request_booklets(connection: sa.Connection, policy_id: int, reason: str) -> int:
-    """One booklet per village with a household certificate requested for this policy and reason, in the caller's
-    transaction; the households' requests are tied to their village's booklet, which prints them."""
-    requests = DocumentRequest.__table__
-    loose = sa.and_(
-        requests.c.policy_id == policy_id,
-        requests.c.kind == DocumentKind.household_certificate.value,
-        requests.c.reason == reason,
-        requests.c.status == DocumentStatus.pending.value,
-        requests.c.parent_id.is_(None),
-    )
-    villages = list(connection.execute(sa.select(requests.c.village_code).distinct().where(loose)).scalars())
-    for village_code in villages:
-        booklet_id = _request_for_village(connection, DocumentKind.village_booklet, policy_id, village_code, reason)
-        connection.execute(
-            requests.update().where(loose, requests.c.village_code == village_code).values(parent_id=booklet_id)
-        )
-    return len(villages)
 
 
 def _due(settings: Settings) -> sa.ColumnElement[bool]:
@@ -735,15 +680,13 @@ def _prepare_booklet(
         "request_id": request.id,
     }
     printable.key = f"booklets/{policy.policy_no}/{village_code}-{request.id}.pdf"
-    printable.html = booklet_html(settings, _policy_header(session, policy), village, certificates)
+    printable.html = booklet_html(settings, village, certificates)
     return printable
 
 
 def _prepare_notice(
     session: Session, settings: Settings, key: Ed25519PrivateKey, request: DocumentRequest, policy: Policy
 ) -> Printable:
-    from insurance import policies  # the notice's lines are the policy module's; imported here to avoid a cycle
-
     notice = session.exec(
         select(EnrolmentNotice).where(
             EnrolmentNotice.policy_id == policy.id, EnrolmentNotice.village_code == request.village_code
@@ -994,8 +937,6 @@ def village_status(session: Session, policy: Policy) -> list[dict[str, Any]]:
         entry = villages.get(request.village_code or "")
         if entry is not None:
             entry[request.kind] = request
-    from insurance import policies
-
     names = policies.village_names(session, villages)
     for code, entry in villages.items():
         entry["village_name"] = names.get(code, "")
@@ -1031,8 +972,6 @@ def retry_failed(session: Session, policy: Policy, *, village_code: str | None =
 
 def get_document(session: Session, user: User, request_id: int) -> tuple[DocumentRequest, Policy]:
     """A document within the caller's remit (its policy's insurer, county office, the province); 404 otherwise."""
-    from insurance import policies
-
     request = session.get(DocumentRequest, request_id)
     policy = session.get(Policy, request.policy_id) if request and request.policy_id else None
     if request is None or policy is None or not policies.may_see_policy(user, policy):

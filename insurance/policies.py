@@ -26,15 +26,16 @@ from core.db import PROGRAMME_TZ, local_date, new_session, utcnow
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
-from insurance import certificates, eligibility, premiums
+from insurance import eligibility, outbox, premiums
 from insurance import service as insurance_service
 from insurance.models import (
+    UNIT_LABELS,
     Coverage,
     CoverConflict,
     CoverStatus,
     Division,
     DivisionLevel,
-    DocumentRequest,
+    DocumentKind,
     Enrolment,
     EnrolmentNotice,
     EnrolmentStatus,
@@ -66,7 +67,7 @@ from insurance.schemas import (
 )
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "products.json"
-CERTIFICATE = "household_certificate"
+CERTIFICATE = DocumentKind.household_certificate.value
 PROGRESS_KEY = "tehuibao:enrolment:{}:progress"  # Redis: how far a running enrolment got
 ENROL_TIMEOUT = timedelta(hours=1)  # the worker's job timeout; an enrolment still "running" past it has died
 ENROL_JOB = "insurance.jobs.run_enrolment"
@@ -1187,53 +1188,15 @@ def _request_certificates_for_enrolment(
     connection: sa.Connection, enrolment_id: int, policy: Policy, reason: str
 ) -> None:
     member, coverage = Member.__table__, Coverage.__table__
-    _request_certificates(
+    outbox.request_certificates(
         connection,
         sa.select(member.c.household_id)
         .distinct()
         .select_from(coverage.join(member, member.c.id == coverage.c.member_id))
         .where(coverage.c.policy_id == policy.id, coverage.c.enrolment_id == enrolment_id),
-        policy,
+        policy.id or 0,
         reason,
     )
-
-
-def _request_certificates(
-    connection: sa.Connection, households: sa.Select[Any], policy: Policy | int, reason: str
-) -> int:
-    """Outbox rows, one per household whose certificate on the policy must be (re)issued, unless one is already
-    pending; each carries its village, so the documents page can count them per village."""
-    requests, household = DocumentRequest.__table__, Household.__table__
-    policy_id = policy if isinstance(policy, int) else policy.id
-    ids = households.subquery()
-    household_id = next(iter(ids.c))
-    pending = sa.exists().where(
-        requests.c.household_id == household_id,
-        requests.c.policy_id == policy_id,
-        requests.c.kind == CERTIFICATE,
-        requests.c.status == "pending",
-    )
-    rows = (
-        sa.select(
-            sa.literal(CERTIFICATE),
-            household_id,
-            sa.literal(policy_id, sa.Integer),
-            household.c.village_code,
-            sa.literal(reason),
-            sa.literal("pending"),
-            sa.literal(0),
-            sa.literal(utcnow(), sa.DateTime(timezone=True)),
-        )
-        .select_from(ids.join(household, household.c.id == household_id))
-        .where(~pending)
-    )
-    result = connection.execute(
-        requests.insert().from_select(
-            ["kind", "household_id", "policy_id", "village_code", "reason", "status", "attempts", "created_at"], rows
-        ),
-        execution_options=ROWCOUNT,
-    )
-    return result.rowcount
 
 
 # --- renewal, issue, cancellation ---------------------------------------------------------------------------------
@@ -1299,8 +1262,8 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
     policy.issued_at = utcnow()
     session.add(policy)
     connection = session.connection()
-    requested = _request_certificates(connection, _covered_households(policy), policy, "policy_issued")
-    certificates.request_booklets(connection, policy.id or 0, "policy_issued")
+    requested = outbox.request_certificates(connection, _covered_households(policy), policy.id or 0, "policy_issued")
+    outbox.request_booklets(connection, policy.id or 0, "policy_issued")
     audit.record(
         session,
         Actor.of(user),
@@ -1344,8 +1307,8 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
             .where(live, table.c.cover_end > today)
             .values(status=CoverStatus.ended.value, end_reason="policy_cancelled", cover_end=today)
         )
-        _request_certificates(
-            connection, _covered_households(policy, include_cancelled=True), policy, "policy_cancelled"
+        outbox.request_certificates(
+            connection, _covered_households(policy, include_cancelled=True), policy.id or 0, "policy_cancelled"
         )
     else:
         connection.execute(
@@ -1437,7 +1400,7 @@ def sync_cover_with_register(session: Session, actor: Actor, *, changed_since: d
             after={"cover_end": end, "reason": row.status},
         )
         if row.policy_status == PolicyStatus.issued.value:
-            _request_certificates(
+            outbox.request_certificates(
                 connection, sa.select(sa.literal(row.household_id)), row.policy_id, f"member_{row.status}"
             )
         changed += 1
@@ -1671,6 +1634,14 @@ def list_notices(session: Session, policy: Policy) -> list[EnrolmentNotice]:
     )
 
 
+def household_premium(policy: Policy, shares: premiums.SubsidyShares, persons: int) -> tuple[int, int]:
+    """One household's premium on a family group policy and the household's own share of it (notice, certificate)."""
+    premium = premiums.group_premium(
+        persons, 1, per_person_fen=policy.premium_per_person_fen, per_household_fen=policy.premium_per_household_fen
+    )
+    return premium, premiums.split_premium(premium, shares).farmer_fen
+
+
 @dataclass(frozen=True)
 class NoticeLineData:
     household_id: int
@@ -1713,12 +1684,7 @@ def notice_lines(session: Session, policy: Policy, village_code: str) -> list[No
             .order_by(col(Household.household_no))
         ).all()
         for household_id, household_no, persons in rows:
-            premium = premiums.group_premium(
-                persons,
-                1,
-                per_person_fen=policy.premium_per_person_fen,
-                per_household_fen=policy.premium_per_household_fen,
-            )
+            premium, share = household_premium(policy, shares, persons)
             name, id_number = heads.get(household_id, (None, None))
             lines.append(
                 NoticeLineData(
@@ -1729,12 +1695,12 @@ def notice_lines(session: Session, policy: Policy, village_code: str) -> list[No
                     insured=f"家庭综合保障 {persons} 人",
                     persons=persons,
                     premium_fen=premium,
-                    household_share_fen=premiums.split_premium(premium, shares).farmer_fen,
+                    household_share_fen=share,
                 )
             )
         return lines
     product = session.get(Product, policy.product_code)
-    unit = {"head": "头", "mu": "亩"}.get(product.unit if product else "", "")
+    unit = UNIT_LABELS.get(product.unit, "") if product else ""
     for line, household_no in list_objects(session, policy):
         if line.village_code != village_code or line.status == CoverStatus.cancelled:
             continue
@@ -1791,7 +1757,7 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
     notice.members = sum(line.persons for line in lines)
     session.add(notice)
     session.flush()
-    certificates.request_notice(session.connection(), policy.id or 0, code, "notice_posted")
+    outbox.request_notice(session.connection(), policy.id or 0, code, "notice_posted")
     audit.record(
         session,
         Actor.of(user),
