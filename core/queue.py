@@ -73,14 +73,15 @@ def progress_publisher(redis_url: str, key: str) -> Callable[[dict[str, Any]], N
     return publish
 
 
-def claim(engine: Engine, table: sa.Table, row_id: int) -> bool:
-    """Moves a queued row of work (an import, an enrolment: tables with id, status, started_at, finished_at,
-    message) to running, committed; False when another delivery of the job got there first."""
+def claim(engine: Engine, table: sa.Table, row_id: int, *, ready: tuple[str, ...] = ("queued",), **values: Any) -> bool:
+    """Moves a row of work (an import, an enrolment, a document: tables with id, status, started_at) from one of the
+    `ready` statuses to running, committed, with any other `values`; False when another delivery of the job got
+    there first (RQ may deliver a job twice: the row decides, not RQ)."""
     with engine.begin() as connection:
         result = connection.execute(
             table.update()
-            .where(table.c.id == row_id, table.c.status == "queued")
-            .values(status="running", started_at=utcnow())
+            .where(table.c.id == row_id, table.c.status.in_(ready))
+            .values(status="running", started_at=utcnow(), **values)
         )
         return bool(result.rowcount)
 

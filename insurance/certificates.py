@@ -560,27 +560,17 @@ def sweep(settings: Settings) -> dict[str, int]:
 
 
 def claim(engine: Engine, request_id: int, worker: str) -> bool:
-    """Pending, queued or failed → running on this worker, committed; False when it is done or another worker has
-    it (RQ may deliver a job twice; the row, not RQ, decides)."""
+    """Pending, queued or failed → running on this worker; a failed one is claimed again by its retry."""
     requests = DocumentRequest.__table__
-    with engine.begin() as connection:
-        result = connection.execute(
-            requests.update()
-            .where(
-                requests.c.id == request_id,
-                requests.c.status.in_(
-                    [DocumentStatus.pending.value, DocumentStatus.queued.value, DocumentStatus.failed.value]
-                ),
-            )
-            .values(
-                status=DocumentStatus.running.value,
-                worker=worker,
-                started_at=utcnow(),
-                attempts=requests.c.attempts + 1,
-                error=None,
-            )
-        )
-        return bool(result.rowcount)
+    return queue.claim(
+        engine,
+        requests,
+        request_id,
+        ready=(DocumentStatus.pending.value, DocumentStatus.queued.value, DocumentStatus.failed.value),
+        worker=worker,
+        attempts=requests.c.attempts + 1,
+        error=None,
+    )
 
 
 def backoff(attempts: int) -> timedelta:
