@@ -419,7 +419,7 @@ def write_documents(engine: Engine, settings: Settings, programme: Programme, fo
             .order_by(col(DocumentRequest.id).desc())
         ).first()
         assert request is not None and request.id is not None
-        key = signing.load_or_create_key(settings.effective_signing_key_file)
+        key = signing.key_at(settings.effective_signing_key_file)
         printable = certificates.prepare(session, settings, key, request.id, local_today())
         session.rollback()  # prepare only reads; nothing of it is kept
         assert printable.html is not None

@@ -510,7 +510,7 @@ def cmd_signing_key(settings: Settings, _args: argparse.Namespace) -> int:
     """Prints the public key third parties verify certificate codes with (docs/verification.md)."""
     from core import signing
 
-    print(signing.public_key_pem(signing.load_or_create_key(settings.effective_signing_key_file)), end="")
+    print(signing.public_key_pem(signing.key_at(settings.effective_signing_key_file)), end="")
     return 0
 
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -66,6 +67,12 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key
+
+
+@lru_cache(maxsize=8)
+def key_at(path: Path) -> Ed25519PrivateKey:
+    """The key of a deployment, read once per process (every verification and every job signs or checks with it)."""
+    return load_or_create_key(path)
 
 
 def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

@@ -703,7 +703,7 @@ def produce(engine: Engine, settings: Settings, request_id: int, render: RenderF
     of certificate versions. A failure is recorded for the retry with back-off, and propagates so RQ records it."""
     if not claim(engine, request_id, worker):
         return {"request_id": request_id, "skipped": True}
-    key = signing.load_or_create_key(settings.effective_signing_key_file)
+    key = signing.key_at(settings.effective_signing_key_file)
     try:
         with session_scope(engine) as session:
             printable = prepare(session, settings, key, request_id, local_today())
@@ -794,7 +794,7 @@ STATE_LABELS = {
 
 
 def public_key_pem(settings: Settings) -> str:
-    return signing.public_key_pem(signing.load_or_create_key(settings.effective_signing_key_file))
+    return signing.public_key_pem(signing.key_at(settings.effective_signing_key_file))
 
 
 def verify(session: Session, settings: Settings, text: str) -> Verification:
@@ -803,7 +803,7 @@ def verify(session: Session, settings: Settings, text: str) -> Verification:
     if "/v/" in text:
         text = text.rsplit("/v/", 1)[1]
     if text.startswith(signing.PREFIX + "."):
-        key = signing.load_or_create_key(settings.effective_signing_key_file)
+        key = signing.key_at(settings.effective_signing_key_file)
         try:
             signed = signing.verify(key.public_key(), text)
         except signing.BadCode:
