@@ -27,7 +27,6 @@ from insurance.eligibility import CoverAnswer
 from insurance.models import (
     PERIL_LABELS,
     Division,
-    DocumentKind,
     DocumentStatus,
     Enrolment,
     EnrolmentNotice,
@@ -648,11 +647,11 @@ def read_document_status(policy_no: str, session: SessionDep, user: CurrentUser)
     policy = policies.get_policy(session, user, policy_no)
     return [
         DocumentVillagePublic(
-            village_code=v["village_code"],
-            village_name=v["village_name"],
-            counts=v["counts"],
-            booklet_id=v[DocumentKind.village_booklet].id if DocumentKind.village_booklet in v else None,
-            notice_id=v[DocumentKind.enrolment_notice].id if DocumentKind.enrolment_notice in v else None,
+            village_code=v.village_code,
+            village_name=v.village_name,
+            counts=v.counts,
+            booklet_id=v.booklet.id if v.booklet else None,
+            notice_id=v.notice.id if v.notice else None,
         )
         for v in certificates.village_status(session, policy)
     ]

@@ -895,27 +895,29 @@ def _verify_notice(session: Session, fields: tuple[str, ...]) -> Verification:
 # --- status, retry and download for the office ----------------------------------------------------------------------
 
 
-def village_status(session: Session, policy: Policy) -> list[dict[str, Any]]:
+@dataclass
+class VillageDocuments:
+    village_code: str
+    village_name: str = ""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys([s.value for s in DocumentStatus], 0))
+    booklet: DocumentRequest | None = None  # the latest
+    notice: DocumentRequest | None = None  # the latest
+
+
+def village_status(session: Session, policy: Policy) -> list[VillageDocuments]:
     """Per village: how many of its documents are pending, queued, running, failed and done, and its latest
-    booklet and notice, for the documents page."""
+    booklet and notice, for the documents page and its API."""
     requests = DocumentRequest.__table__
-    rows = (
-        session.connection()
-        .execute(
-            sa.select(requests.c.village_code, requests.c.status, sa.func.count())
-            .where(requests.c.policy_id == policy.id)
-            .group_by(requests.c.village_code, requests.c.status)
-        )
-        .all()
+    rows = session.connection().execute(
+        sa.select(requests.c.village_code, requests.c.status, sa.func.count())
+        .where(requests.c.policy_id == policy.id)
+        .group_by(requests.c.village_code, requests.c.status)
     )
-    villages: dict[str, dict[str, Any]] = {}
+    villages: dict[str, VillageDocuments] = {}
     for village_code, status, number in rows:
-        entry = villages.setdefault(
-            village_code or "",
-            {"village_code": village_code or "", "counts": dict.fromkeys([s.value for s in DocumentStatus], 0)},
-        )
-        entry["counts"][status] += number
-    latest = session.exec(
+        code = village_code or ""
+        villages.setdefault(code, VillageDocuments(code)).counts[status] += number
+    printed = session.exec(
         select(DocumentRequest)
         .where(
             DocumentRequest.policy_id == policy.id,
@@ -923,13 +925,15 @@ def village_status(session: Session, policy: Policy) -> list[dict[str, Any]]:
         )
         .order_by(col(DocumentRequest.id))
     ).all()
-    for request in latest:
-        entry = villages.get(request.village_code or "")
-        if entry is not None:
-            entry[request.kind] = request
+    for request in printed:  # in id order: the latest of each kind stays
+        entry = villages[request.village_code or ""]
+        if request.kind == DocumentKind.village_booklet:
+            entry.booklet = request
+        else:
+            entry.notice = request
     names = policies.village_names(session, villages)
     for code, entry in villages.items():
-        entry["village_name"] = names.get(code, "")
+        entry.village_name = names.get(code, "")
     return [villages[code] for code in sorted(villages)]
 
 

@@ -13,7 +13,7 @@ from core import signing
 from core.queue import redis_from_url
 from core.settings import Settings
 from main import create_app
-from tests.builders import bearer
+from tests.builders import bearer, login_page
 from tests.cover_builders import fetch, make_other_insurer, scalar
 from tests.document_builders import issued_policy, produce_all
 
@@ -118,3 +118,27 @@ def test_the_public_verification_is_rate_limited_per_client(
     assert answers[3].status_code == 429 and answers[3].json()["code"] == "rate_limited"
     assert int(answers[3].headers["retry-after"]) >= 1
     assert page.status_code == 429 and "查询过于频繁" in page.text
+
+
+def test_the_documents_page_shows_each_village_with_its_booklet_and_a_retry_for_failed_documents(
+    session: Session, engine: Engine, settings: Settings, tmp_path: Path, client: TestClient
+) -> None:
+    issued = issued_policy(session, engine, tmp_path, members=40)
+    produce_all(engine, settings)
+    notice_id = scalar(engine, "SELECT MIN(id) FROM document_request WHERE kind = 'enrolment_notice'")
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE document_request SET status = 'failed', error = 'OSError: disk full' WHERE id = :i"),
+            {"i": notice_id},
+        )
+    login_page(client, "handler")
+
+    page = client.get(f"/policies/{issued.policy.policy_no}/documents")
+
+    assert page.status_code == 200, page.text
+    villages = fetch(engine, "SELECT DISTINCT village_code FROM document_request WHERE kind = 'village_booklet'")
+    for village in villages:
+        assert f'data-village="{village.village_code}"' in page.text
+    assert "下载（" in page.text and "重试失败" in page.text and "OSError: disk full" in page.text
+    retried = client.post(f"/policies/{issued.policy.policy_no}/documents/retry", follow_redirects=False)
+    assert retried.status_code == 303 and retried.headers["location"].endswith("retried=1")
