@@ -48,8 +48,47 @@ def try_enqueue(settings: Settings, func: str, *args: Any, job_id: str, timeout:
     return True
 
 
-def job_exists(connection: Redis, job_id: str) -> bool:
-    return bool(Job.exists(job_id, connection=connection))
+def enqueue_each(
+    connection: Redis,
+    queue_name: str,
+    func: str,
+    ids: list[int],
+    *,
+    job_id: Callable[[int], str],
+    timeout: timedelta,
+    chunk: int = 500,
+) -> int:
+    """One job per id, `chunk` jobs per Redis round trip (a cancelled county asks for tens of thousands of
+    certificates); how many were sent, counted in whole chunks, when Redis goes away midway."""
+    jobs = get_queue(connection, queue_name)
+    sent = 0
+    for start in range(0, len(ids), chunk):
+        batch = [
+            Queue.prepare_data(
+                func,
+                (row_id,),
+                job_id=job_id(row_id),
+                timeout=int(timeout.total_seconds()),
+                result_ttl=3600,
+                failure_ttl=7 * 86400,
+            )
+            for row_id in ids[start : start + chunk]
+        ]
+        try:
+            jobs.enqueue_many(batch)
+        except Exception:  # noqa: BLE001 - Redis away: the caller's rows not sent stay as they are
+            log.warning("Redis unreachable: %d of %d jobs not sent", len(ids) - sent, len(ids))
+            break
+        sent += len(batch)
+    return sent
+
+
+def jobs_exist(connection: Redis, job_ids: list[str]) -> list[bool]:
+    """Whether Redis still holds each job (one round trip for all)."""
+    pipe = connection.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.exists(Job.key_for(job_id))
+    return [bool(found) for found in pipe.execute()] if job_ids else []
 
 
 def read_json(redis_url: str, key: str) -> dict[str, Any] | None:

@@ -472,36 +472,25 @@ def dispatch(engine: Engine, settings: Settings, *, policy_id: int | None = None
         ids = list(connection.execute(query).scalars())
     if not ids:
         return 0
-    try:
-        jobs = queue.get_queue(redis or queue.redis_from_url(settings.redis_url), settings.queue_name)
-    except Exception:  # noqa: BLE001 - Redis away: the rows stay pending; the sweeper sends them later
-        return 0
-    sent: list[int] = []
-    for request_id in ids:
-        try:
-            jobs.enqueue(
-                DOCUMENT_JOB,
-                request_id,
-                job_id=document_job_id(request_id),
-                job_timeout=int(job_timeout(settings).total_seconds()),
-                result_ttl=3600,
-                failure_ttl=7 * 86400,
-            )
-        except Exception:  # noqa: BLE001 - Redis away: what was not sent stays pending for the sweeper
-            log.warning("documents: Redis unreachable; %d left for the sweeper", len(ids) - len(sent))
-            break
-        sent.append(request_id)
+    sent = queue.enqueue_each(  # with Redis away, what was not sent stays pending for the sweeper
+        redis or queue.redis_from_url(settings.redis_url),
+        settings.queue_name,
+        DOCUMENT_JOB,
+        ids,
+        job_id=document_job_id,
+        timeout=job_timeout(settings),
+    )
     with engine.begin() as connection:
-        for start in range(0, len(sent), 500):
+        for start in range(0, sent, 500):
             connection.execute(
                 requests.update()
                 .where(
-                    requests.c.id.in_(sent[start : start + 500]),
+                    requests.c.id.in_(ids[start : min(start + 500, sent)]),
                     requests.c.status.in_([DocumentStatus.pending.value, DocumentStatus.failed.value]),
                 )
                 .values(status=DocumentStatus.queued.value)
             )
-    return len(sent)
+    return sent
 
 
 def dispatch_after_commit(session: Session, settings: Settings, policy_id: int | None = None) -> int:
@@ -513,29 +502,27 @@ def dispatch_after_commit(session: Session, settings: Settings, policy_id: int |
         return 0
 
 
-def recover(engine: Engine, settings: Settings, live_workers: set[str], jobs_in_redis: Any) -> int:
+def recover(
+    engine: Engine, settings: Settings, live_workers: set[str], jobs_exist: Callable[[list[str]], list[bool]]
+) -> int:
     """The sweeper's repair of rows whose job is lost: running on a worker that is gone (killed, or its machine
     down) or past the job timeout; queued but no longer in Redis (Redis restarted without its data). They go back
     to pending; rendering is idempotent, so a document is still produced once."""
     requests = DocumentRequest.__table__
-    limit = utcnow() - job_timeout(settings) - STALE_GRACE
+    overdue = requests.c.started_at < utcnow() - job_timeout(settings) - STALE_GRACE
     with engine.begin() as connection:
         rows = connection.execute(
-            sa.select(requests.c.id, requests.c.status, requests.c.worker, requests.c.started_at).where(
+            sa.select(requests.c.id, requests.c.status, requests.c.worker, overdue.label("overdue")).where(
                 requests.c.parent_id.is_(None),
                 requests.c.status.in_([DocumentStatus.running.value, DocumentStatus.queued.value]),
             )
         ).all()
-        lost = []
-        for row in rows:
-            if row.status == DocumentStatus.running.value:
-                started = row.started_at
-                if started is not None and started.tzinfo is None:
-                    started = started.replace(tzinfo=limit.tzinfo)
-                if row.worker not in live_workers or (started is not None and started < limit):
-                    lost.append(row.id)
-            elif not jobs_in_redis(document_job_id(row.id)):
-                lost.append(row.id)
+        running = [r for r in rows if r.status == DocumentStatus.running.value]
+        queued = [r.id for r in rows if r.status == DocumentStatus.queued.value]
+        lost = [r.id for r in running if r.worker not in live_workers or r.overdue]
+        lost += [
+            i for i, found in zip(queued, jobs_exist([document_job_id(i) for i in queued]), strict=True) if not found
+        ]
         if lost:
             connection.execute(
                 requests.update()
@@ -555,7 +542,7 @@ def sweep(settings: Settings) -> dict[str, int]:
     engine = get_engine(settings.effective_database_url)
     redis = queue.redis_from_url(settings.redis_url)
     live = {beat["name"] for beat in queue.read_heartbeats(redis)}
-    recovered = recover(engine, settings, live, lambda job_id: queue.job_exists(redis, job_id))
+    recovered = recover(engine, settings, live, lambda job_ids: queue.jobs_exist(redis, job_ids))
     return {"recovered": recovered, "enqueued": dispatch(engine, settings, redis=redis)}
 
 
