@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import pdf
 from core.settings import Settings
 from insurance import certificates
-from insurance.models import Policy
+from insurance.models import Certificate, Policy
 from tests.cover_builders import (
     Cast,
     Register,
@@ -63,3 +63,12 @@ def produce_all(engine: Engine, settings: Settings) -> list[dict[str, object]]:
         )
     ]
     return [certificates.produce(engine, settings, i, pdf.render_pdf_pages, "test-worker") for i in ids]
+
+
+def printed_certificate(session: Session, engine: Engine, settings: Settings, tmp_path: Path) -> Certificate:
+    """A small issued policy whose documents are printed; its first certificate."""
+    issued_policy(session, engine, tmp_path, members=40)
+    produce_all(engine, settings)
+    certificate = session.exec(select(Certificate)).first()
+    assert certificate is not None
+    return certificate
