@@ -125,6 +125,16 @@ def claim(engine: Engine, table: sa.Table, row_id: int, *, ready: tuple[str, ...
         return bool(result.rowcount)
 
 
+def mark_failed(engine: Engine, table: sa.Table, row_id: int, message: str) -> None:
+    """Records why a run of work stopped (its own transaction rolled back); a row already done stays done."""
+    with engine.begin() as connection:
+        connection.execute(
+            table.update()
+            .where(table.c.id == row_id, table.c.status != "done")
+            .values(status="failed", finished_at=utcnow(), message=message[:1000])
+        )
+
+
 def sweep(engine: Engine, table: sa.Table, timeout: timedelta, message: str) -> list[int]:
     """The sweeper's part for one kind of work: a row still running well past the job timeout lost its worker and is
     marked failed (its transaction never committed); the ids of queued rows are returned to be enqueued again."""

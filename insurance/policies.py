@@ -760,24 +760,16 @@ def _run_claimed(engine: Engine, enrolment_id: int, progress: ProgressFn | None)
         with new_session(engine) as session:
             return enrol_county(session, enrolment_id, progress=progress)
     except DomainError as exc:
-        _mark_enrolment_failed(engine, enrolment_id, exc.message)
+        queue.mark_failed(engine, Enrolment.__table__, enrolment_id, exc.message)
         raise
     except BaseException as exc:
-        _mark_enrolment_failed(
-            engine, enrolment_id, f"参保失败，未写入任何数据 (enrolment failed, nothing written): {type(exc).__name__}"
+        queue.mark_failed(
+            engine,
+            Enrolment.__table__,
+            enrolment_id,
+            f"参保失败，未写入任何数据 (enrolment failed, nothing written): {type(exc).__name__}",
         )
         raise
-
-
-def _mark_enrolment_failed(engine: Engine, enrolment_id: int, message: str) -> None:
-    with new_session(engine) as session:
-        enrolment = session.get(Enrolment, enrolment_id)
-        if enrolment is not None and enrolment.status != EnrolmentStatus.done:
-            enrolment.status = EnrolmentStatus.failed
-            enrolment.message = message[:1000]
-            enrolment.finished_at = utcnow()
-            session.add(enrolment)
-            session.commit()
 
 
 def _beijing_midnight(day: date) -> datetime:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from core import audit
+from core import audit, queue
 from core.audit import Actor
 from core.db import utcnow
 from insurance import policies
@@ -699,21 +699,16 @@ def run_import(engine: Engine, path: Path, options: ImportOptions, import_id: in
     try:
         return _run(engine, path, options, import_id, sha256)
     except RosterUnreadable as exc:
-        _mark_failed(engine, import_id, exc.message)
+        queue.mark_failed(engine, RosterImport.__table__, import_id, exc.message)
         raise
     except Exception as exc:
-        _mark_failed(
-            engine, import_id, f"导入失败，未写入任何数据 (import failed, nothing written): {type(exc).__name__}"
+        queue.mark_failed(
+            engine,
+            RosterImport.__table__,
+            import_id,
+            f"导入失败，未写入任何数据 (import failed, nothing written): {type(exc).__name__}",
         )
         raise
-
-
-def _mark_failed(engine: Engine, import_id: int, message: str) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            text("UPDATE roster_import SET status = 'failed', message = :m, finished_at = :now WHERE id = :id"),
-            {"m": message[:1000], "now": utcnow(), "id": import_id},
-        )
 
 
 def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha256: str) -> ImportOutcome:
