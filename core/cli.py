@@ -213,6 +213,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
     from core.audit import Actor
     from core.db import get_engine, local_today
+    from insurance import certificates
     from insurance.roster import RosterUnreadable
     from insurance.roster_import import ImportOptions, iter_issues, run_import
     from insurance.roster_report import write_report
@@ -240,6 +241,8 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if outcome.applied:  # certificates of members who died or moved out; with Redis away the sweeper sends them
+        certificates.dispatch(engine, settings)
     counts = outcome.counts
     with engine.connect() as connection:
         if args.report:
