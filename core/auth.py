@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.db import new_session, utcnow
+from core.db import for_writing, new_session, utcnow
 from core.errors import Forbidden, Unauthorized
 from core.models import INSURER_ROLES, AuthToken, Role, TokenKind, User
 
@@ -83,9 +83,13 @@ def is_insurer(user: User) -> bool:
 # --- FastAPI dependencies -----------------------------------------------------------------------------------
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request):  # noqa: ANN201 - a generator dependency
+    """A request's session; one that may write (POST and the like) takes SQLite's write lock when it begins."""
     engine: Engine = request.app.state.engine
-    session = new_session(engine)
+    session = new_session(engine if request.method in READ_ONLY_METHODS else for_writing(engine))
     try:
         yield session
     finally:

@@ -69,7 +69,16 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The engine for a unit of work that will write after reading. On SQLite its transactions begin IMMEDIATE: a
+    deferred one that read first cannot turn into a writer once another connection (a worker) has committed, and
+    fails at once with "database is locked" instead of waiting its turn. PostgreSQL needs nothing."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
 
 
 def get_engine(url: str | None = None) -> Engine:

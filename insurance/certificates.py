@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core import queue, signing
-from core.db import get_engine, local_today, session_scope, utcnow
+from core.db import for_writing, get_engine, local_today, session_scope, utcnow
 from core.errors import Conflict, NotFound
 from core.masking import mask_id_number, mask_name
 from core.models import User
@@ -692,7 +692,7 @@ def produce(engine: Engine, settings: Settings, request_id: int, render: RenderF
         return {"request_id": request_id, "skipped": True}
     key = signing.key_at(settings.effective_signing_key_file)
     try:
-        with session_scope(engine) as session:
+        with session_scope(for_writing(engine)) as session:
             printable = prepare(session, settings, key, request_id, local_today())
             # End the read before rendering: no transaction stays open for the seconds a booklet takes, and the
             # outcome is written in a fresh one (SQLite cannot turn an old read snapshot into a write).

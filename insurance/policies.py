@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from core import audit, queue
 from core.audit import Actor
 from core.auth import can_see_division, county_prefix, is_insurer
-from core.db import PROGRAMME_TZ, local_date, new_session, utcnow
+from core.db import PROGRAMME_TZ, for_writing, local_date, new_session, utcnow
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
@@ -757,7 +757,7 @@ def _run_claimed(engine: Engine, enrolment_id: int, progress: ProgressFn | None)
     """Whatever stops the run (a refusal, an error, Ctrl-C, a job timeout) marks it failed before propagating, so no
     enrolment stays running for nothing; its transaction never committed, so nothing of it was written."""
     try:
-        with new_session(engine) as session:
+        with new_session(for_writing(engine)) as session:  # it reads the register, then writes the cover
             return enrol_county(session, enrolment_id, progress=progress)
     except DomainError as exc:
         queue.mark_failed(engine, Enrolment.__table__, enrolment_id, exc.message)

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from core import audit, queue
 from core.audit import Actor
-from core.db import utcnow
+from core.db import for_writing, utcnow
 from insurance import policies
 from insurance.models import ImportStatus, RosterImport
 from insurance.roster import (
@@ -713,7 +713,7 @@ def run_import(engine: Engine, path: Path, options: ImportOptions, import_id: in
 
 def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha256: str) -> ImportOutcome:
     roster = open_roster(path)
-    with engine.connect() as connection:
+    with for_writing(engine).connect() as connection:  # one writer from the start: it reads, then writes
         transaction = connection.begin()
         try:
             earlier = connection.execute(
