@@ -101,6 +101,7 @@ class ImportOptions:
     county_code: str | None = None  # a county office may import only its own county's rows
     complete: bool = False  # the roster lists the whole register of its villages: who is missing is removed
     progress: Progress | None = None
+    bulk_min_rows: int = 100_000  # PostgreSQL: accepted rows from which a load into a small register goes in bulk
 
 
 @dataclass
@@ -512,7 +513,7 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
         "FROM roster_stage s JOIN (SELECT household_no, "
         "COALESCE(MIN(CASE WHEN ok AND relation = '户主' THEN row_no END), MIN(CASE WHEN ok THEN row_no END)) AS pick, "
         "MAX(CASE WHEN ok THEN 0 ELSE 1 END) AS incomplete "
-        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no ORDER BY s.row_no"
+        "FROM roster_stage GROUP BY household_no) p ON p.pick = s.row_no"
     )
     connection.exec_driver_sql("CREATE UNIQUE INDEX roster_stage_household_no ON roster_stage_household (household_no)")
     if postgres:
@@ -526,8 +527,96 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
 # --- the merge into the register ---------------------------------------------------------------------------------
 
 
+class _BulkLoad:
+    """A bulk load on PostgreSQL: the register's secondary indexes and foreign keys are dropped before the inserts
+    and built again after them, inside the import's transaction.
+
+    Why: inserting the province's 4.45 million members row by row into three indexes, with a foreign-key probe per
+    row, took 49 s; a plain insert (17 s) and one sort per index with each foreign key checked by one join (8 s)
+    take half of that, and the households' insert drops from 22 s to 8 s. It pays only when the register is small
+    beside the roster (the province's first load, a new county), because the rebuild sorts the whole table, and it
+    locks the two tables for the rest of the import (readers wait); so it is taken only then. Integrity is unchanged:
+    every index and constraint is back, and checked over every row, before the commit; a failure rolls the drops
+    back with the rest.
+    """
+
+    def __init__(self) -> None:
+        self._dropped: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
+
+    @classmethod
+    def wanted(cls, connection: Connection, accepted: int, min_rows: int) -> "_BulkLoad | None":
+        """A bulk load when the register holds fewer members than half the roster's (counted no further), for a
+        roster of at least min_rows accepted rows (below that the per-row inserts are quick anyway)."""
+        if accepted < min_rows:
+            return None
+        limit = accepted // 2
+        existing = connection.execute(
+            text("SELECT COUNT(*) FROM (SELECT 1 FROM member LIMIT :limit) m"), {"limit": limit}
+        ).scalar_one()
+        return cls() if existing < limit else None
+
+    def prepare(self, connection: Connection) -> None:
+        """Locks the register (a plain insert must know who is new), notes who is already in it, and drops the
+        household table's secondary indexes and foreign keys."""
+        connection.exec_driver_sql("LOCK TABLE household, member IN ACCESS EXCLUSIVE MODE")
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE roster_known_household ON COMMIT DROP AS SELECT x.household_no "
+            "FROM roster_stage_household x JOIN household h ON h.household_no = x.household_no"
+        )
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE roster_known_member ON COMMIT DROP AS SELECT s.row_no "
+            "FROM roster_stage s JOIN member m ON m.id_number = s.id_number WHERE s.ok"
+        )
+        for table in ("roster_known_household", "roster_known_member"):
+            connection.exec_driver_sql(f"ANALYZE {table}")
+        self.drop(connection, "household")
+
+    def drop(self, connection: Connection, table: str) -> None:
+        """Drops the table's unique constraints, foreign keys and plain indexes (not its primary key: other tables'
+        foreign keys refer to it), remembering their definitions."""
+        quote = connection.dialect.identifier_preparer.quote
+        indexes = connection.execute(
+            text(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = CAST(:t AS regclass) "
+                "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid "
+                "AND k.conrelid = i.indrelid) ORDER BY c.relname"
+            ),
+            {"t": table},
+        ).all()
+        constraints = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
+            ),
+            {"t": table},
+        ).all()
+        for name, _definition in constraints:  # unique ones ('u'), then foreign keys ('f'): restored in this order
+            connection.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for name, _definition in indexes:
+            connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+        self._dropped[table] = ([d for _, d in indexes], [(n, d) for n, d in constraints])
+
+    def restore(self, connection: Connection, table: str) -> None:
+        """Builds what drop() dropped: unique constraints and indexes by one sort each, foreign keys checked by one
+        join each (PostgreSQL validates a new foreign key over the whole table in a single query)."""
+        quote = connection.dialect.identifier_preparer.quote
+        indexes, constraints = self._dropped.pop(table)
+        for name, definition in constraints:
+            connection.exec_driver_sql(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        for definition in indexes:
+            connection.exec_driver_sql(definition)
+
+
 def _merge(
-    connection: Connection, counts: ImportCounts, import_id: int, today: date, *, complete: bool, has_status: bool
+    connection: Connection,
+    counts: ImportCounts,
+    import_id: int,
+    today: date,
+    *,
+    complete: bool,
+    has_status: bool,
+    bulk_min_rows: int,
 ) -> datetime:
     """Applies the staged roster to the register; returns the time stamped on every row it changed."""
     postgres = connection.dialect.name == "postgresql"
@@ -583,16 +672,32 @@ def _merge(
         ),
         params,
     )
-    connection.execute(
-        text(
-            "INSERT INTO household (household_no, village_code, county_code, poverty_attribute, main_cause, phone, "
-            "exit_year, is_incomplete, last_import_id, created_at, updated_at) "
-            f"SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
-            f"{incomplete}, :import_id, :now, :now FROM roster_stage_household h WHERE TRUE "
-            "ON CONFLICT (household_no) DO NOTHING"
-        ),
-        params,
-    )
+    # A big load into a small register (a province's first roster) goes in as a bulk load: see _BulkLoad.
+    bulk = _BulkLoad.wanted(connection, counts.accepted, bulk_min_rows) if postgres else None
+    if bulk:
+        bulk.prepare(connection)
+        connection.execute(
+            text(
+                "INSERT INTO household (household_no, village_code, county_code, poverty_attribute, main_cause, "
+                "phone, exit_year, is_incomplete, last_import_id, created_at, updated_at) "
+                f"SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
+                f"{incomplete}, :import_id, :now, :now FROM roster_stage_household h "
+                "WHERE NOT EXISTS (SELECT 1 FROM roster_known_household k WHERE k.household_no = h.household_no)"
+            ),
+            params,
+        )
+        bulk.restore(connection, "household")
+    else:
+        connection.execute(
+            text(
+                "INSERT INTO household (household_no, village_code, county_code, poverty_attribute, main_cause, "
+                "phone, exit_year, is_incomplete, last_import_id, created_at, updated_at) "
+                f"SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
+                f"{incomplete}, :import_id, :now, :now FROM roster_stage_household h WHERE TRUE "
+                "ON CONFLICT (household_no) DO NOTHING"
+            ),
+            params,
+        )
     if postgres:  # the planner must know the real sizes, or it joins millions of rows by nested loops
         connection.exec_driver_sql("ANALYZE household")  # member has not changed yet: analysed after its inserts
     # Members: who moved to another household, who died, who changed otherwise, who is new.
@@ -627,17 +732,24 @@ def _merge(
         ),
         params,
     ).rowcount
-    counts.created = connection.execute(
-        text(
-            "INSERT INTO member (id_number, id_number_legacy, household_id, name, sex, birth_date, relation, "
-            "relation_code, ethnicity, status, status_date, created_at, updated_at) "
-            "SELECT s.id_number, s.id_number_legacy, h.id, s.name, s.sex, s.birth_date, s.relation, s.relation_code, "
-            "s.ethnicity, s.member_status, s.status_date, :now, :now "
-            "FROM roster_stage s JOIN household h ON h.household_no = s.household_no WHERE s.ok "
-            "ON CONFLICT (id_number) DO NOTHING"
-        ),
-        params,
-    ).rowcount
+    member_columns = (
+        "INSERT INTO member (id_number, id_number_legacy, household_id, name, sex, birth_date, relation, "
+        "relation_code, ethnicity, status, status_date, created_at, updated_at) "
+        "SELECT s.id_number, s.id_number_legacy, h.id, s.name, s.sex, s.birth_date, s.relation, s.relation_code, "
+        "s.ethnicity, s.member_status, s.status_date, :now, :now "
+        "FROM roster_stage s JOIN household h ON h.household_no = s.household_no WHERE s.ok "
+    )
+    if bulk:
+        bulk.drop(connection, "member")
+        counts.created = connection.execute(
+            text(member_columns + "AND NOT EXISTS (SELECT 1 FROM roster_known_member k WHERE k.row_no = s.row_no)"),
+            params,
+        ).rowcount
+        bulk.restore(connection, "member")
+    else:
+        counts.created = connection.execute(
+            text(member_columns + "ON CONFLICT (id_number) DO NOTHING"), params
+        ).rowcount
     if postgres:
         connection.exec_driver_sql("ANALYZE member")
     counts.unchanged = counts.accepted - counts.created - counts.updated
@@ -752,6 +864,7 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
                 options.today,
                 complete=options.complete,
                 has_status="member_status" in roster.header.positions,
+                bulk_min_rows=options.bulk_min_rows,
             )
             if applied:
                 # Deaths and moves this roster brings end the cover they affect, in the same transaction.

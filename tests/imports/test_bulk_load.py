@@ -1,0 +1,141 @@
+"""PostgreSQL's bulk load (indexes and foreign keys dropped and rebuilt) must store what the row-by-row path stores.
+
+The threshold is lowered per import (ImportOptions.bulk_min_rows) so that small generated rosters take the bulk
+path; each scenario runs twice on a fresh register, once each way, and the registers and reports are compared.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
+from insurance.roster_import import ImportOutcome
+from tests.conftest import reset_database
+from tests.imports.builders import HEADER, import_file, write_rows
+
+BULK, ROW_BY_ROW = 1, 10**9  # bulk_min_rows
+REGISTER = ("household", "member")
+
+
+@pytest.fixture
+def postgres(engine: Engine) -> Engine:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the bulk load is PostgreSQL's")
+    return engine
+
+
+def _snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
+    """The register and the reports, without ids and timestamps."""
+    with engine.connect() as connection:
+        households = connection.execute(
+            text(
+                "SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
+                "is_incomplete, removed_on FROM household ORDER BY household_no"
+            )
+        ).all()
+        members = connection.execute(
+            text(
+                "SELECT m.id_number, h.household_no, m.name, m.sex, m.birth_date, m.relation, m.relation_code, "
+                "m.ethnicity, m.status, m.status_date FROM member m JOIN household h ON h.id = m.household_id "
+                "ORDER BY m.id_number"
+            )
+        ).all()
+        issues = connection.execute(
+            text(
+                'SELECT import_id, row, "column", code, severity, message, value FROM roster_import_issue '
+                "ORDER BY import_id, row, code"
+            )
+        ).all()
+    first = min(import_ids)
+    return {
+        "households": households,
+        "members": members,
+        "issues": [(i - first, *rest) for i, *rest in issues],
+    }
+
+
+def _schema(engine: Engine) -> dict[str, Any]:
+    """Each register table's index and constraint definitions, and their object ids (a rebuild changes those)."""
+    with engine.connect() as connection:
+        indexes = connection.execute(
+            text(
+                "SELECT tablename, indexname, indexdef, CAST(CAST(indexname AS regclass) AS oid) AS oid "
+                "FROM pg_indexes WHERE tablename IN ('household', 'member') ORDER BY 2"
+            )
+        ).all()
+        constraints = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                "WHERE conrelid IN (CAST('household' AS regclass), CAST('member' AS regclass)) ORDER BY conname"
+            )
+        ).all()
+    return {
+        "definitions": [(t, n, d) for t, n, d, _ in indexes] + list(constraints),
+        "oids": {n: oid for _, n, _, oid in indexes},
+    }
+
+
+def _both_ways(
+    engine: Engine, scenario: Callable[[int], list[ImportOutcome]]
+) -> tuple[list[ImportOutcome], list[ImportOutcome], dict[str, Any]]:
+    """Runs the scenario row by row, then in bulk on a fresh register; asserts the same register and reports."""
+    slow = scenario(ROW_BY_ROW)
+    slow_snapshot = _snapshot(engine, [o.import_id for o in slow])
+    schema = _schema(engine)
+    reset_database(engine)
+    fast = scenario(BULK)
+    assert _snapshot(engine, [o.import_id for o in fast]) == slow_snapshot
+    assert [o.counts for o in fast] == [o.counts for o in slow]
+    after = _schema(engine)
+    assert after["definitions"] == schema["definitions"]  # every index and constraint back, validated
+    return slow, fast, {"before": schema["oids"], "after": after["oids"]}
+
+
+def test_a_bulk_load_of_a_bad_roster_stores_and_reports_what_row_by_row_inserts_do(
+    postgres: Engine, tmp_path: Path
+) -> None:
+    rows, _ = generate_defective_rows(seed=3)
+    path = tmp_path / "bad.csv"
+    write_csv(path, rows)
+    slow, _fast, oids = _both_ways(postgres, lambda bulk: [import_file(postgres, path, bulk_min_rows=bulk)])
+    assert slow[0].counts.rejected > 0 and slow[0].counts.households_incomplete > 0
+    assert oids["after"]["member_id_number_key"] != oids["before"]["member_id_number_key"]  # rebuilt: in bulk
+
+
+def test_a_bulk_load_onto_a_small_register_moves_ends_and_adds_members_as_row_by_row_inserts_do(
+    postgres: Engine, tmp_path: Path
+) -> None:
+    rows = [list(r) for r in generate_rows(400, seed=11)]
+    first_households = {r[0] for r in rows[:60]}
+    early = [r for r in rows if r[0] in first_households]
+    v1 = write_rows(tmp_path / "v1.csv", early)
+    mover, dying = next(r for r in early if r[3] != "户主"), next(r for r in reversed(early) if r[3] != "户主")
+    target = next(r for r in rows if r[0] not in first_households)  # a household new in v2
+    newer = [[*r, "正常", ""] for r in rows]
+    for row in newer:
+        if row[2] == mover[2]:
+            row[0], row[7:15], row[3] = target[0], target[7:15], "其他"
+        if row[2] == dying[2]:
+            row[15], row[16] = "死亡", "2026-03-01"
+    v2 = write_rows(tmp_path / "v2.csv", newer, header=[*HEADER, "人员状态", "状态变动日期"])
+
+    def scenario(bulk: int) -> list[ImportOutcome]:
+        return [import_file(postgres, v1, bulk_min_rows=ROW_BY_ROW), import_file(postgres, v2, bulk_min_rows=bulk)]
+
+    slow, _fast, oids = _both_ways(postgres, scenario)
+    counts = slow[1].counts
+    assert (counts.moved, counts.deceased, counts.created) == (1, 1, len(rows) - len(early))
+    assert oids["after"]["member_id_number_key"] != oids["before"]["member_id_number_key"]
+
+
+def test_a_roster_mostly_on_the_register_already_is_not_bulk_loaded(postgres: Engine, tmp_path: Path) -> None:
+    rows = list(generate_rows(300, seed=12))
+    import_file(postgres, write_rows(tmp_path / "v1.csv", rows[:200]), bulk_min_rows=ROW_BY_ROW)
+    before = _schema(postgres)["oids"]
+    outcome = import_file(postgres, write_rows(tmp_path / "v2.csv", rows), bulk_min_rows=BULK)
+    assert outcome.counts.created == 100
+    assert _schema(postgres)["oids"] == before  # 200 of 300 already registered: row by row, indexes kept
