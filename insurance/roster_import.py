@@ -87,7 +87,13 @@ _STAGE_TYPES = {
 # Every staged row carries its household and relation (for the head count) and, when its form was valid, its
 # ID (so that a refused row never counts as "removed from the register"); accepted rows carry everything.
 _STAGE_COLUMNS = ("row_no", "ok", "household_no", "relation", "id_number", *STAGE_FIELDS[3:7], *STAGE_FIELDS[8:])
-_TEMP_TABLES = ("roster_stage", "roster_stage_issue", "roster_stage_household", "roster_stage_village")
+_TEMP_TABLES = (
+    "roster_stage",
+    "roster_stage_issue",
+    "roster_stage_household",
+    "roster_stage_village",
+    "roster_moved_from",
+)
 _ISSUE_COLUMNS = ("row_no", "col", "code", "severity", "message", "value", "household_no")
 
 
@@ -705,7 +711,14 @@ def _merge(
         "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
         "JOIN member m ON m.id_number = s.id_number WHERE s.ok"
     )
-    counts.moved = connection.execute(text(f"SELECT COUNT(*) {joined} AND m.household_id <> h.id")).scalar_one()
+    # Who moves, with the village each leaves (its counts change too).
+    connection.exec_driver_sql(
+        temp_prefix.format("roster_moved_from")
+        + "SELECT o.village_code FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
+        "JOIN member m ON m.id_number = s.id_number JOIN household o ON o.id = m.household_id "
+        "WHERE s.ok AND m.household_id <> h.id"
+    )
+    counts.moved = connection.execute(text("SELECT COUNT(*) FROM roster_moved_from")).scalar_one()
     counts.deceased = connection.execute(
         text(f"SELECT COUNT(*) {joined} AND s.member_status = 'deceased' AND m.status <> 'deceased'")
     ).scalar_one()
@@ -780,7 +793,34 @@ def _merge(
             ),
             params,
         )
+    recount_villages(
+        connection,
+        now,
+        "SELECT village_code FROM roster_stage_village UNION SELECT village_code FROM roster_moved_from",
+    )
     return stamp
+
+
+def recount_villages(connection: Connection, now: datetime, villages: str | None = None) -> None:
+    """Counts the register again in the given villages (a subquery of village codes; None: everywhere) and stores
+    the counts in village_register_count. The import calls it for the villages it touched, inside its transaction:
+    the counts change with the register or not at all."""
+    where, where_h = (
+        (f"village_code IN ({villages})", f"h.village_code IN ({villages})") if villages else ("TRUE", "TRUE")
+    )
+    connection.execute(text(f"DELETE FROM village_register_count WHERE {where}"))
+    connection.execute(
+        text(
+            "INSERT INTO village_register_count (village_code, county_code, households, households_incomplete, "
+            "members_active, updated_at) "
+            "SELECT h.village_code, MIN(h.county_code), COUNT(*), SUM(CASE WHEN h.is_incomplete THEN 1 ELSE 0 END), "
+            "COALESCE(SUM(a.active), 0), :now FROM household h LEFT JOIN ("
+            "  SELECT m.household_id, COUNT(*) AS active FROM member m WHERE m.status = 'active' "
+            f"  AND m.household_id IN (SELECT id FROM household WHERE {where}) GROUP BY m.household_id"
+            f") a ON a.household_id = h.id WHERE h.removed_on IS NULL AND {where_h} GROUP BY h.village_code"
+        ),
+        {"now": now},
+    )
 
 
 # --- the use case -------------------------------------------------------------------------------------------------

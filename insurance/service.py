@@ -27,6 +27,7 @@ from insurance.models import (
     MemberStatus,
     RosterImport,
     RosterImportIssue,
+    VillageRegisterCount,
 )
 from insurance.roster import HEAD_RELATION
 
@@ -383,20 +384,16 @@ def list_import_issues(
 
 
 def register_totals(session: Session, user: User) -> dict[str, int]:
-    """Households and active members on the register within the user's jurisdiction, and the latest import."""
-    households = _scope_households(select(func.count()).select_from(Household), user)
-    members = _scope_households(
-        select(func.count())
-        .select_from(Member)
-        .join(Household, Member.household_id == Household.id)
-        .where(Member.status == MemberStatus.active),
-        user,
+    """Households, active members and incomplete households on the register within the user's jurisdiction, summed
+    from the per-village counts the roster import keeps (never a count over the members)."""
+    counts = VillageRegisterCount
+    query = select(
+        func.coalesce(func.sum(counts.households), 0),
+        func.coalesce(func.sum(counts.members_active), 0),
+        func.coalesce(func.sum(counts.households_incomplete), 0),
     )
-    incomplete = _scope_households(
-        select(func.count()).select_from(Household).where(col(Household.is_incomplete)), user
-    )
-    return {
-        "households": session.exec(households).one(),
-        "members": session.exec(members).one(),
-        "incomplete": session.exec(incomplete).one(),
-    }
+    prefix = county_prefix(user)
+    if prefix:
+        query = query.where(counts.county_code == prefix)
+    households, members, incomplete = session.exec(query).one()
+    return {"households": int(households), "members": int(members), "incomplete": int(incomplete)}
