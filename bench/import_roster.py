@@ -71,7 +71,9 @@ def time_import(url: str, path: Path) -> tuple[float, float, dict]:
 
 def _reset_register(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute("TRUNCATE member, household, village_register_count, roster_import_issue, roster_import CASCADE")
+        connection.execute(
+            "TRUNCATE member, household, village_register_count, roster_import_issue, roster_import CASCADE"
+        )
         connection.execute("DELETE FROM division WHERE level IN ('village', 'township')")
         connection.execute("VACUUM ANALYZE")
 
