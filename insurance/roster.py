@@ -192,6 +192,7 @@ class RosterFile:
     read: Callable[[LineCheck | None], Records]
     size_bytes: int
     position: Callable[[], int]  # bytes consumed so far, for progress
+    close: Callable[[], None]  # for a caller that reads only the header; read() closes the file when done
 
 
 def open_roster(path: Path) -> RosterFile:
@@ -245,7 +246,7 @@ def _open_csv(path: Path, size: int) -> RosterFile:
         finally:
             raw.close()
 
-    return RosterFile(path, "csv", encoding, header, records, size, raw.tell)
+    return RosterFile(path, "csv", encoding, header, records, size, raw.tell, raw.close)
 
 
 def _unreadable(row: int, exc: Exception) -> RosterUnreadable:
@@ -308,7 +309,14 @@ def _open_xlsx(path: Path, size: int) -> RosterFile:
             workbook.close()
 
     return RosterFile(
-        path, "xlsx", None, header, records, size, lambda: min(size, int(size * consumed / declared_rows))
+        path,
+        "xlsx",
+        None,
+        header,
+        records,
+        size,
+        lambda: min(size, int(size * consumed / declared_rows)),
+        workbook.close,
     )
 
 

@@ -29,7 +29,7 @@ from insurance.models import (
     RosterImportIssue,
     VillageRegisterCount,
 )
-from insurance.roster import HEAD_RELATION
+from insurance.roster import HEAD_RELATION, RosterUnreadable, open_roster
 
 PROVINCE_CODE = PROVINCE_PREFIX + "0000000000"
 DIVISIONS_FILE = Path(__file__).resolve().parent / "data" / "divisions_hunan.csv"
@@ -351,6 +351,11 @@ def start_web_import(
     if size == 0:
         Path(out.name).unlink(missing_ok=True)
         raise Invalid("文件是空的 (the file is empty)", field="file")
+    try:  # an unusable file (not a roster, a missing column) is refused now, not after a trip through the queue
+        open_roster(Path(out.name)).close()
+    except RosterUnreadable as exc:
+        Path(out.name).unlink(missing_ok=True)
+        raise Invalid(exc.message, field="file") from None
     record = RosterImport(
         filename=name[:255],
         sha256=digest.hexdigest(),

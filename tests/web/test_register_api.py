@@ -8,11 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from rq import SimpleWorker
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from core.models import Role
 from core.queue import get_queue, redis_from_url
 from core.settings import Settings, get_settings
+from insurance.models import RosterImport
 from insurance.roster_generator import generate_defective_rows, generate_rows
 from tests.builders import bearer, login_page, make_user
 from tests.imports.builders import import_file, write_rows
@@ -109,6 +110,26 @@ def test_a_bad_upload_is_422_naming_the_file_field(
         "/api/roster-imports", headers=bearer(client, "province"), files={"file": (filename, content)}
     )
     assert response.status_code == 422 and response.json()["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "named"),
+    [
+        ("roster.csv", "户编号,姓名\r\n4331240000000001,张三\r\n".encode("gb18030"), "证件号码"),
+        ("roster.xlsx", b"PK\x03\x04 not a workbook", "XLSX"),
+    ],
+)
+def test_an_upload_that_is_not_a_usable_roster_is_refused_at_once_and_nothing_is_kept(
+    client: TestClient, session: Session, settings: Settings, filename: str, content: bytes, named: str
+) -> None:
+    make_user(session, Role.province_office, username="province")
+    response = client.post(
+        "/api/roster-imports", headers=bearer(client, "province"), files={"file": (filename, content)}
+    )
+    body = response.json()
+    assert response.status_code == 422 and body["field"] == "file" and named in body["message"]
+    assert session.exec(select(func.count()).select_from(RosterImport)).one() == 0
+    assert not any((settings.var_dir / "uploads").glob("*"))
 
 
 def test_an_insurer_may_not_upload_rosters(client: TestClient, session: Session, tmp_path: Path) -> None:
