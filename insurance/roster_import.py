@@ -699,17 +699,14 @@ def _merge(
         connection.execute(text(household_insert + "ON CONFLICT (household_no) DO NOTHING"), params)
     if postgres:  # the planner must know the real sizes, or it joins millions of rows by nested loops
         connection.exec_driver_sql("ANALYZE household")  # member has not changed yet: analysed after its inserts
-    # Members: who moved to another household, who died, who changed otherwise, who is new.
-    joined = (
-        "FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
-        "JOIN member m ON m.id_number = s.id_number WHERE s.ok"
-    )
-    # Who is on the register already, with the household they are in and the one the roster puts them in: the
-    # member insert skips them, and movers leave a village whose counts change too.
+    # Members: who moved to another household, who died, who changed otherwise, who is new. Those on the register
+    # already are matched once, with their id, status and household and the household the roster puts them in:
+    # the counts and the update read the match, the insert skips it, and movers leave a village whose counts change.
     connection.exec_driver_sql(
         temp_prefix.format("roster_known_member")
-        + "SELECT s.row_no, m.household_id AS old_household_id, h.id AS new_household_id FROM roster_stage s "
-        "JOIN household h ON h.household_no = s.household_no JOIN member m ON m.id_number = s.id_number WHERE s.ok"
+        + "SELECT s.row_no, m.id AS member_id, m.status AS old_status, m.household_id AS old_household_id, "
+        "h.id AS new_household_id FROM roster_stage s JOIN household h ON h.household_no = s.household_no "
+        "JOIN member m ON m.id_number = s.id_number WHERE s.ok"
     )
     connection.exec_driver_sql(
         "ANALYZE roster_known_member"
@@ -723,7 +720,10 @@ def _merge(
     )
     counts.moved = connection.execute(text("SELECT COUNT(*) FROM roster_moved_from")).scalar_one()
     counts.deceased = connection.execute(
-        text(f"SELECT COUNT(*) {joined} AND s.member_status = 'deceased' AND m.status <> 'deceased'")
+        text(
+            "SELECT COUNT(*) FROM roster_known_member k JOIN roster_stage s ON s.row_no = k.row_no "
+            "WHERE s.member_status = 'deceased' AND k.old_status <> 'deceased'"
+        )
     ).scalar_one()
     # A roster without the status column says nothing about deaths or moves out: a member it lists stays as
     # recorded, except that one removed from the register is back on it.
@@ -738,9 +738,9 @@ def _merge(
             "household_id = x.household_id, name = x.name, sex = x.sex, birth_date = x.birth_date, "
             "relation = x.relation, relation_code = x.relation_code, ethnicity = x.ethnicity, "
             f"status = {new_status}, status_date = {new_status_date}, updated_at = :now "
-            "FROM (SELECT s.*, h.id AS household_id FROM roster_stage s "
-            "JOIN household h ON h.household_no = s.household_no WHERE s.ok) x "
-            "WHERE member.id_number = x.id_number AND (member.household_id <> x.household_id "
+            "FROM (SELECT s.*, k.member_id, k.new_household_id AS household_id FROM roster_known_member k "
+            "JOIN roster_stage s ON s.row_no = k.row_no) x "
+            "WHERE member.id = x.member_id AND (member.household_id <> x.household_id "
             "OR member.name <> x.name OR member.sex <> x.sex OR member.birth_date <> x.birth_date "
             "OR member.relation <> x.relation OR member.ethnicity <> x.ethnicity "
             f"OR member.status <> {new_status} "
@@ -794,21 +794,16 @@ def _merge(
             ),
             params,
         )
-    recount_villages(
-        connection,
-        now,
-        "SELECT village_code FROM roster_stage_village UNION SELECT village_code FROM roster_moved_from",
-    )
+    _recount_villages(connection, now)
     return stamp
 
 
-def recount_villages(connection: Connection, now: datetime, villages: str | None = None) -> None:
-    """Counts the register again in the given villages (a subquery of village codes; None: everywhere) and stores
-    the counts in village_register_count. The import calls it for the villages it touched, inside its transaction:
-    the counts change with the register or not at all."""
-    where, where_h = (
-        (f"village_code IN ({villages})", f"h.village_code IN ({villages})") if villages else ("TRUE", "TRUE")
-    )
+def _recount_villages(connection: Connection, now: datetime) -> None:
+    """Counts the register again in the villages this import touched (those its accepted rows name, and those its
+    movers left) and stores the counts in village_register_count, inside the import's transaction: the counts
+    change with the register or not at all."""
+    touched = "SELECT village_code FROM roster_stage_village UNION SELECT village_code FROM roster_moved_from"
+    where, where_h = f"village_code IN ({touched})", f"h.village_code IN ({touched})"
     connection.execute(text(f"DELETE FROM village_register_count WHERE {where}"))
     # Households per village, and active members per village by one join (grouping members by household first
     # would hash a province's 1.5 million households).
