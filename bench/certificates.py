@@ -301,8 +301,9 @@ def _through_worker(
 
 
 @dataclass
-class WorkerRun:
-    kind: str
+class RenderRun:
+    """One side's figures: a worker's, or bare WeasyPrint's on the same documents."""
+
     single_seconds: float
     single_pages: int
     booklet_seconds: float
@@ -315,7 +316,7 @@ class WorkerRun:
 
 def run_worker(
     kind: str, engine: Engine, settings: Settings, programme: Programme, workdir: Path, tag: str
-) -> WorkerRun:
+) -> RenderRun:
     """One worker of the class asked, started and warmed, then the singles and the booklet through it; stopped."""
     from tests import infra
 
@@ -348,7 +349,7 @@ def run_worker(
         raise SystemExit(f"{exc}\n--- the {kind} worker's log, last lines:\n{log_path.read_text()[-3000:]}") from None
     finally:
         infra.stop_process(process)
-    run = WorkerRun(kind, single_seconds, single_pages, booklet_seconds, booklet_pages)
+    run = RenderRun(single_seconds, single_pages, booklet_seconds, booklet_pages)
     _say(
         f"  {kind} worker: {len(programme.singles)} single certificates, {single_pages} pages in "
         f"{single_seconds:.2f} s: {run.pages_per_s:.2f} pages/s; booklet of {len(programme.booklet_households)} "
@@ -386,18 +387,6 @@ print(json.dumps({"seconds": seconds, "pages": pages, "booklet_seconds": booklet
 """
 
 
-@dataclass
-class BareRun:
-    single_seconds: float
-    single_pages: int
-    booklet_seconds: float
-    booklet_pages: int
-
-    @property
-    def pages_per_s(self) -> float:
-        return self.single_pages / self.single_seconds
-
-
 def write_documents(engine: Engine, settings: Settings, programme: Programme, folder: Path) -> None:
     """The HTML the last worker run printed, one file each: every single certificate's (from its stored version)
     and the booklet's (`certificates.prepare` of its request: the very document the worker rendered)."""
@@ -426,14 +415,14 @@ def write_documents(engine: Engine, settings: Settings, programme: Programme, fo
         (folder / "booklet.html").write_text(printable.html, encoding="utf-8")
 
 
-def run_bare(folder: Path) -> BareRun:
+def run_bare(folder: Path) -> RenderRun:
     done = subprocess.run(
         [sys.executable, "-c", BARE_SCRIPT, str(folder)], cwd=ROOT, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise SystemExit(f"bare WeasyPrint failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    run = BareRun(result["seconds"], result["pages"], result["booklet_seconds"], result["booklet_pages"])
+    run = RenderRun(result["seconds"], result["pages"], result["booklet_seconds"], result["booklet_pages"])
     _say(
         f"  bare WeasyPrint: {run.single_pages} certificates, {run.single_pages} pages in {run.single_seconds:.2f} s: "
         f"{run.pages_per_s:.2f} pages/s; booklet {run.booklet_pages} pages in {run.booklet_seconds:.2f} s"
@@ -489,8 +478,8 @@ def main() -> None:
             f"({time.perf_counter() - started:.1f} s); load average {os.getloadavg()[0]:.2f}"
         )
 
-        runs: dict[str, list[WorkerRun]] = {kind: [] for kind in kinds}
-        bares: list[BareRun] = []
+        runs: dict[str, list[RenderRun]] = {kind: [] for kind in kinds}
+        bares: list[RenderRun] = []
         documents = workdir / "html"
         sides = [*kinds, "bare"]
         for round_no in range(args.repeat):
