@@ -271,6 +271,8 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  该文件与导入 #{outcome.already_imported} 完全相同，花名册没有任何变化 (same file, nothing changed)")
     elif nothing_changed:
         print("  花名册没有任何变化 (nothing changed)")
+    if outcome.first_load:
+        print("  空花名册首次导入：边读边写入 (first load of an empty register, written as read)")
     if outcome.extra_columns:
         print(f"  未知的列已忽略 (unknown columns ignored): {'、'.join(outcome.extra_columns)}")
     if args.report:
@@ -286,6 +288,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
             format=outcome.file_format,
             encoding=outcome.encoding,
             extra_columns=outcome.extra_columns,
+            first_load=outcome.first_load,
             errors=errors,
         )
         print(json.dumps(result, ensure_ascii=False))

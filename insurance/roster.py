@@ -58,6 +58,11 @@ RELATIONS: dict[str, str | None] = {
     "其他": None,
 }
 HEAD_RELATION = "户主"
+# A household without exactly one head is refused whole: (code, message before and after its household number).
+HEAD_PROBLEMS: dict[str, tuple[str, str]] = {
+    "no_head": ("户 ", " 没有户主，整户未导入 (household has no head)"),
+    "two_heads": ("户 ", " 有多个户主，整户未导入 (household has more than one head)"),
+}
 
 HOUSEHOLD_TYPES: dict[str, str] = {
     "一般贫困户": "ordinary",

@@ -28,10 +28,10 @@ from core.db import for_writing, utcnow
 from insurance import policies
 from insurance.models import ImportStatus, RosterImport
 from insurance.roster import (
+    HEAD_PROBLEMS,
     HEAD_RELATION,
     HOUSEHOLD_TYPES,
     POVERTY_CAUSES,
-    RELATIONS,
     SEX_LABELS,
     STAGE_FIELDS,
     Checked,
@@ -43,6 +43,17 @@ from insurance.roster import (
     canonical_values,
     check_record,
     open_roster,
+)
+from insurance.roster_bulk import (
+    HOUSEHOLD_COPY_COLUMNS,
+    MEMBER_COPY_COLUMNS,
+    NULL,
+    RELATION_CODES,
+    BulkLoad,
+    FirstLoad,
+    NotTogether,
+    Records,
+    copy_text,
 )
 
 BATCH = 5000
@@ -110,6 +121,9 @@ class ImportOptions:
     complete: bool = False  # the roster lists the whole register of its villages: who is missing is removed
     progress: Progress | None = None
     bulk_min_rows: int = 100_000  # PostgreSQL: accepted rows from which a load into a small register goes in bulk
+    # PostgreSQL: the file size from which a roster for an empty register is loaded as it is read (about 100,000 CSV
+    # rows); a smaller one takes the staged path, quick anyway.
+    first_load_min_bytes: int = 16 << 20
 
 
 @dataclass
@@ -138,6 +152,7 @@ class ImportOutcome:
     extra_columns: list[str] = field(default_factory=list)
     file_format: str = ""
     encoding: str | None = None
+    first_load: bool = False  # loaded into an empty register as it was read (PostgreSQL), not staged first
 
 
 def file_digest(path: Path) -> str:
@@ -177,45 +192,92 @@ def _drop_staging(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
 
 
+class _Issues:
+    """The import's issues, spilled to a temporary file while the rows stream and loaded into roster_stage_issue
+    when the caller says: the first load loads them after its savepoint, so that a dry run keeps its report."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.driver = connection.connection.driver_connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 - closed in __exit__
+        self.writer = csv.writer(self.file)
+
+    def __enter__(self) -> "_Issues":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.file.close()
+
+    def add(self, issue: tuple[Any, ...]) -> None:
+        self.writer.writerow(issue)
+
+    def discard(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+
+    def load(self) -> None:
+        """Loads the spilled issues (empty fields are NULL)."""
+        self.file.seek(0)
+        if self.postgres:
+            statement = f"COPY roster_stage_issue ({', '.join(_ISSUE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+            with self.driver.cursor() as cursor, cursor.copy(statement) as copy:
+                while chunk := self.file.read(1 << 20):
+                    copy.write(chunk)
+            return
+        batch: list[tuple[Any, ...]] = []
+        for issue in csv.reader(self.file):
+            batch.append(tuple(v if v != "" else None for v in issue))
+            if len(batch) >= BATCH:
+                _insert_rows(self.driver, "roster_stage_issue", _ISSUE_COLUMNS, batch)
+                batch = []
+        _insert_rows(self.driver, "roster_stage_issue", _ISSUE_COLUMNS, batch)
+
+
+def _insert_rows(driver: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        marks = ", ".join("?" for _ in columns)
+        cursor = driver.cursor()
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        cursor.close()
+
+
 class _Loader:
-    """Streams staged rows into the staging table and spills issues to a temporary file, loaded at the end.
+    """Streams rows into a table: the staged roster, or on a first load the register's members.
 
     On PostgreSQL one COPY stays open for the whole file; rows go as COPY text, a few hundred per write, and the
     server parses them while Python checks the next rows (two cores at work). No writer thread: it only contends
     for the GIL, and its queue holds up to 128 MB when Python runs ahead. SQLite gets batched executemany.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, table: str = "roster_stage", columns: Sequence[str] = _STAGE_COLUMNS
+    ) -> None:
         self.driver = connection.connection.driver_connection
         self.postgres = connection.dialect.name == "postgresql"
+        self.table, self.columns = table, columns
         self.rows: list[tuple[Any, ...]] = []
         self.lines: list[str] = []
-        self.issue_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 - closed in __exit__
-        self.issue_writer = csv.writer(self.issue_file)
         self._stack = ExitStack()
         self._copy: Any = None
 
     def __enter__(self) -> "_Loader":
         if self.postgres:
             cursor = self._stack.enter_context(self.driver.cursor())
-            statement = f"COPY roster_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
+            statement = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
             self._copy = self._stack.enter_context(cursor.copy(statement))
         return self
 
     def __exit__(self, *exc: Any) -> None:
         # Passing the exception on lets psycopg cancel an unfinished COPY instead of completing it for nothing.
         self._stack.__exit__(*exc)
-        self.issue_file.close()
 
     def add_row(self, row: tuple[Any, ...]) -> None:
         if self.postgres:
-            self.lines.append(copy_line(row))
-            if len(self.lines) >= COPY_CHUNK_ROWS:
-                self._send()
+            self.add_line(copy_line(row))
             return
         self.rows.append(row)
         if len(self.rows) >= BATCH:
-            self._insert("roster_stage", _STAGE_COLUMNS, self.rows)
+            _insert_rows(self.driver, self.table, self.columns, self.rows)
             self.rows = []
 
     def add_canonical(self, row_no: int, cells: Sequence[str]) -> None:
@@ -223,67 +285,37 @@ class _Loader:
         if not self.postgres:
             self.add_row(staged_row(canonical_values(row_no, cells)))
             return
-        self.lines.append(canonical_copy_line(row_no, cells))
+        self.add_line(canonical_copy_line(row_no, cells))
+
+    def add_lines(self, lines: list[str]) -> None:
+        """Rows as lines of COPY text (PostgreSQL)."""
+        self.lines += lines
         if len(self.lines) >= COPY_CHUNK_ROWS:
-            self._send()
+            self._copy.write("".join(self.lines))
+            self.lines = []
 
-    def _send(self) -> None:
-        self._copy.write("".join(self.lines))
-        self.lines = []
-
-    def add_issue(self, issue: tuple[Any, ...]) -> None:
-        self.issue_writer.writerow(issue)
+    def add_line(self, line: str) -> None:
+        """A row as a line of COPY text (PostgreSQL)."""
+        self.lines.append(line)
+        if len(self.lines) >= COPY_CHUNK_ROWS:
+            self._copy.write("".join(self.lines))
+            self.lines = []
 
     def finish(self) -> None:
-        """Ends the row stream, then loads the spilled issues (empty fields are NULL)."""
+        """Ends the row stream."""
         if self.postgres:
             if self.lines:
-                self._send()
+                self._copy.write("".join(self.lines))
+                self.lines = []
             self._stack.close()
         else:
-            self._insert("roster_stage", _STAGE_COLUMNS, self.rows)
+            _insert_rows(self.driver, self.table, self.columns, self.rows)
             self.rows = []
-        self.issue_file.seek(0)
-        if self.postgres:
-            statement = f"COPY roster_stage_issue ({', '.join(_ISSUE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-            with self.driver.cursor() as cursor, cursor.copy(statement) as copy:
-                while chunk := self.issue_file.read(1 << 20):
-                    copy.write(chunk)
-            return
-        batch: list[tuple[Any, ...]] = []
-        for issue in csv.reader(self.issue_file):
-            batch.append(tuple(v if v != "" else None for v in issue))
-            if len(batch) >= BATCH:
-                self._insert("roster_stage_issue", _ISSUE_COLUMNS, batch)
-                batch = []
-        self._insert("roster_stage_issue", _ISSUE_COLUMNS, batch)
-
-    def _insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        if rows:
-            marks = ", ".join("?" for _ in columns)
-            cursor = self.driver.cursor()
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-            cursor.close()
-
-
-_NULL = "\\N"
-_RELATION_CODES = {label: code or _NULL for label, code in RELATIONS.items()}
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return _NULL
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)  # int, date (ISO)
 
 
 def copy_line(row: tuple[Any, ...]) -> str:
     """A staged row as a line of COPY's text format."""
-    return "\t".join(map(_copy_text, row)) + "\n"
+    return "\t".join(map(copy_text, row)) + "\n"
 
 
 def staged_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -315,35 +347,42 @@ def canonical_copy_line(row_no: int, cells: Sequence[str]) -> str:
     ) = cells
     return (
         f"{row_no}\tt\t{household_no}\t{relation}\t{id_number}\t\\N\t{name}\t{SEX_LABELS[sex]}\t{birth}\t"
-        f"{_RELATION_CODES[relation]}\t{ethnicity}\t{village_code}\t{county}\t{township}\t{village}\t"
-        f"{HOUSEHOLD_TYPES[household_type]}\t{POVERTY_CAUSES[cause]}\t{phone or _NULL}\t{exit_year or _NULL}\t"
+        f"{RELATION_CODES[relation]}\t{ethnicity}\t{village_code}\t{county}\t{township}\t{village}\t"
+        f"{HOUSEHOLD_TYPES[household_type]}\t{POVERTY_CAUSES[cause]}\t{phone or NULL}\t{exit_year or NULL}\t"
         "active\t\\N\tf\n"
     )
 
 
-def _stage(roster: RosterFile, loader: _Loader, options: ImportOptions, counties: frozenset[str]) -> ImportCounts:
-    header = roster.header
-    counts = ImportCounts()
-    allowed = options.county_code
-    # A county office's fast path knows only its own county: another county's row takes the full path, refused.
-    fast = canonical_line_check(
-        header, today=options.today, known_counties=counties & {allowed} if allowed else counties
-    )
-    add_canonical, progress = loader.add_canonical, options.progress
-    for row_no, cells, canonical in roster.read(fast):
-        counts.rows += 1
-        if canonical:
-            add_canonical(row_no, cells)
-        else:
-            checked = check_record(row_no, cells, header, today=options.today, known_counties=counties)
-            if checked.problem is None and allowed and checked.household_no[:6] != allowed:
-                checked.values = None
-                checked.problem = _outside(checked, allowed)
-            _stage_one(checked, header, loader)
-        if progress and counts.rows % 10_000 == 0:
-            progress("reading", counts.rows, roster.position(), roster.size_bytes)
-    loader.finish()
-    return counts
+class _Records:
+    """Every record of the file: (row number, cells, True) for a canonical line, (row number, Checked, False) for any
+    other record, checked whole, whose issues are written here. count is how many have been read."""
+
+    def __init__(self, roster: RosterFile, options: ImportOptions, counties: frozenset[str], issues: _Issues) -> None:
+        self.roster, self.options, self.counties, self.issues = roster, options, counties, issues
+        self.count = 0
+
+    def __iter__(self) -> Records:
+        roster, options, counties = self.roster, self.options, self.counties
+        header = roster.header
+        allowed = options.county_code
+        # A county office's fast path knows only its own county: another county's row takes the full path, refused.
+        fast = canonical_line_check(
+            header, today=options.today, known_counties=counties & {allowed} if allowed else counties
+        )
+        progress = options.progress
+        for row_no, cells, canonical in roster.read(fast):
+            self.count += 1
+            if canonical:
+                yield row_no, cells, True
+            else:
+                checked = check_record(row_no, cells, header, today=options.today, known_counties=counties)
+                if checked.problem is None and allowed and checked.household_no[:6] != allowed:
+                    checked.values = None
+                    checked.problem = _outside(checked, allowed)
+                _row_issues(checked, header, self.issues)
+                yield row_no, checked, False
+            if progress and self.count % 10_000 == 0:
+                progress("reading", self.count, roster.position(), roster.size_bytes)
 
 
 def _outside(checked: Checked, county: str) -> Problem:
@@ -355,7 +394,7 @@ def _outside(checked: Checked, county: str) -> Problem:
     )
 
 
-def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader) -> None:
+def _stage_one(checked: Checked, loader: _Loader) -> None:
     if checked.values is not None:
         loader.add_row(staged_row(checked.values))
     else:
@@ -363,9 +402,13 @@ def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader) -> None:
             (checked.row_no, False, checked.household_no, checked.relation, checked.id_number)
             + (None,) * (len(_STAGE_COLUMNS) - 5)
         )
+
+
+def _row_issues(checked: Checked, header: HeaderMap, issues: _Issues) -> None:
+    """The record's problem, and its fixes when it was accepted (a refused row stores nothing to fix)."""
     problem = checked.problem
     if problem is not None:
-        loader.add_issue(
+        issues.add(
             (
                 checked.row_no,
                 header.header_of(problem.column),
@@ -376,8 +419,8 @@ def _stage_one(checked: Checked, header: HeaderMap, loader: _Loader) -> None:
                 checked.household_no,
             )
         )
-    for fix in checked.fixes if checked.values is not None else ():  # a refused row stores nothing to fix
-        loader.add_issue(
+    for fix in checked.fixes if checked.values is not None else ():
+        issues.add(
             (
                 checked.row_no,
                 header.header_of(fix.column),
@@ -400,9 +443,7 @@ def _short(value: str | None) -> str | None:
 def _check_whole_file(connection: Connection, header: HeaderMap, county_code: str | None) -> None:
     postgres = connection.dialect.name == "postgresql"
     if postgres:
-        # Sorts and hashes over millions of staged rows: memory for them, for this transaction only.
-        connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+        _transaction_memory(connection)
     # No index on the household number: every statement that matches on it hashes (an index would be 4.5 seconds
     # of a province for a lookup in nested loops the plans do not use).
     if not postgres:
@@ -467,12 +508,16 @@ def _check_whole_file(connection: Connection, header: HeaderMap, county_code: st
         text(
             "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
             "SELECT s.row_no, :col, CASE WHEN b.heads = 0 THEN 'no_head' ELSE 'two_heads' END, 'error', "
-            "CASE WHEN b.heads = 0 THEN '户 ' || s.household_no || ' 没有户主，整户未导入 (household has no head)' "
-            "ELSE '户 ' || s.household_no || ' 有多个户主，整户未导入 (household has more than one head)' END, "
+            "CASE WHEN b.heads = 0 THEN :no_head_1 || s.household_no || :no_head_2 "
+            "ELSE :two_heads_1 || s.household_no || :two_heads_2 END, "
             f"s.relation, s.household_no FROM roster_stage s JOIN ({bad_households}) b "
             "ON b.household_no = s.household_no WHERE s.ok"
         ),
-        {"col": relation_header, "head": HEAD_RELATION},
+        {
+            "col": relation_header,
+            "head": HEAD_RELATION,
+            **{f"{code}_{i + 1}": part for code, parts in HEAD_PROBLEMS.items() for i, part in enumerate(parts)},
+        },
     ).rowcount
     if headless:
         connection.execute(
@@ -481,6 +526,12 @@ def _check_whole_file(connection: Connection, header: HeaderMap, county_code: st
                 "SELECT household_no FROM roster_stage_issue WHERE code IN ('no_head', 'two_heads'))"
             )
         )
+
+
+def _transaction_memory(connection: Connection) -> None:
+    """Sorts and hashes over millions of rows: memory for them, for this transaction only."""
+    connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
 
 
 def _unique_id_index(connection: Connection) -> bool:
@@ -535,74 +586,43 @@ def _final_counts(connection: Connection, counts: ImportCounts) -> None:
 # --- the merge into the register ---------------------------------------------------------------------------------
 
 
-class _BulkLoad:
-    """A bulk load on PostgreSQL: the register's secondary indexes and foreign keys are dropped before the inserts
-    and built again after them, inside the import's transaction.
-
-    Why: inserting the province's 4.45 million members row by row into three indexes, with a foreign-key probe per
-    row, took 49 s; a plain insert (17 s) and one sort per index with each foreign key checked by one join (8 s)
-    take half of that, and the households' insert drops from 22 s to 8 s. It pays only when the register is small
-    beside the roster (the province's first load, a new county), because the rebuild sorts the whole table, and it
-    locks the two tables for the rest of the import (readers wait); so it is taken only then. Integrity is unchanged:
-    every index and constraint is back, and checked over every row, before the commit; a failure rolls the drops
-    back with the rest.
-    """
-
-    def __init__(self) -> None:
-        self._dropped: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
-
-    @classmethod
-    def wanted(cls, connection: Connection, accepted: int, min_rows: int) -> "_BulkLoad | None":
-        """A bulk load when the register holds fewer members than half the roster's (counted no further), for a
-        roster of at least min_rows accepted rows (below that the per-row inserts are quick anyway)."""
-        if accepted < min_rows:
-            return None
-        limit = accepted // 2
-        existing = connection.execute(
-            text("SELECT COUNT(*) FROM (SELECT 1 FROM member LIMIT :limit) m"), {"limit": limit}
-        ).scalar_one()
-        return cls() if existing < limit else None
-
-    def lock(self, connection: Connection) -> None:
-        """Locks the register for the rest of the import: a plain insert must know who is new, and the drops need
-        the tables to themselves anyway. Both at once, so that two bulk loads cannot each hold one."""
-        connection.exec_driver_sql("LOCK TABLE household, member IN ACCESS EXCLUSIVE MODE")
-
-    def drop(self, connection: Connection, table: str) -> None:
-        """Drops the table's unique constraints, foreign keys and plain indexes (not its primary key: other tables'
-        foreign keys refer to it), remembering their definitions."""
-        quote = connection.dialect.identifier_preparer.quote
-        indexes = connection.execute(
-            text(
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = CAST(:t AS regclass) "
-                "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid "
-                "AND k.conrelid = i.indrelid) ORDER BY c.relname"
-            ),
-            {"t": table},
-        ).all()
-        constraints = connection.execute(
-            text(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
-            ),
-            {"t": table},
-        ).all()
-        for name, _definition in constraints:  # unique ones ('u'), then foreign keys ('f'): restored in this order
-            connection.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        for name, _definition in indexes:
-            connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
-        self._dropped[table] = ([d for _, d in indexes], [(n, d) for n, d in constraints])
-
-    def restore(self, connection: Connection, table: str) -> None:
-        """Builds what drop() dropped: unique constraints and indexes by one sort each, foreign keys checked by one
-        join each (PostgreSQL validates a new foreign key over the whole table in a single query)."""
-        quote = connection.dialect.identifier_preparer.quote
-        indexes, constraints = self._dropped.pop(table)
-        for name, definition in constraints:
-            connection.exec_driver_sql(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-        for definition in indexes:
-            connection.exec_driver_sql(definition)
+def _divisions(connection: Connection, named_in: str) -> int:
+    """Townships and villages, created from their 12-digit codes under the seeded counties (names kept), from the
+    rows of named_in (a table and condition with village_code, township_name, village_name); notes them in
+    roster_stage_village. Returns how many villages it created."""
+    postgres = connection.dialect.name == "postgresql"
+    connection.exec_driver_sql(
+        (
+            "CREATE TEMP TABLE roster_stage_village ON COMMIT DROP AS "
+            if postgres
+            else "CREATE TEMP TABLE roster_stage_village AS "
+        )
+        + "SELECT village_code, MIN(township_name) AS township_name, MIN(village_name) AS village_name "
+        f"FROM {named_in} GROUP BY village_code"
+    )
+    connection.execute(
+        text(
+            "INSERT INTO division (code, name, level, parent_code) "
+            "SELECT SUBSTR(v.village_code, 1, 9) || '000', MIN(v.township_name), 'township', "
+            "MIN(SUBSTR(v.village_code, 1, 6)) || '000000' FROM roster_stage_village v "
+            "WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = SUBSTR(v.village_code, 1, 9) || '000') "
+            "GROUP BY SUBSTR(v.village_code, 1, 9)"
+        )
+    )
+    created = connection.execute(
+        text(
+            "INSERT INTO division (code, name, level, parent_code) "
+            "SELECT v.village_code, v.village_name, 'village', SUBSTR(v.village_code, 1, 9) || '000' "
+            "FROM roster_stage_village v WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = v.village_code)"
+        )
+    ).rowcount
+    connection.execute(
+        text(
+            "UPDATE division SET name = v.village_name FROM roster_stage_village v "
+            "WHERE division.code = v.village_code AND division.name <> v.village_name"
+        )
+    )
+    return created
 
 
 def _merge(
@@ -621,35 +641,8 @@ def _merge(
     # the import and of the models compare (and match) as the same text.
     stamp = utcnow()
     now = stamp if postgres else stamp.replace(tzinfo=None)
-    # Townships and villages, created from their 12-digit codes under the seeded counties; names kept.
     temp_prefix = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if postgres else "CREATE TEMP TABLE {} AS "
-    connection.exec_driver_sql(
-        temp_prefix.format("roster_stage_village")
-        + "SELECT village_code, MIN(township_name) AS township_name, MIN(village_name) AS village_name "
-        "FROM roster_stage WHERE ok GROUP BY village_code"
-    )
-    connection.execute(
-        text(
-            "INSERT INTO division (code, name, level, parent_code) "
-            "SELECT SUBSTR(v.village_code, 1, 9) || '000', MIN(v.township_name), 'township', "
-            "MIN(SUBSTR(v.village_code, 1, 6)) || '000000' FROM roster_stage_village v "
-            "WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = SUBSTR(v.village_code, 1, 9) || '000') "
-            "GROUP BY SUBSTR(v.village_code, 1, 9)"
-        )
-    )
-    counts.villages_created = connection.execute(
-        text(
-            "INSERT INTO division (code, name, level, parent_code) "
-            "SELECT v.village_code, v.village_name, 'village', SUBSTR(v.village_code, 1, 9) || '000' "
-            "FROM roster_stage_village v WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = v.village_code)"
-        )
-    ).rowcount
-    connection.execute(
-        text(
-            "UPDATE division SET name = v.village_name FROM roster_stage_village v "
-            "WHERE division.code = v.village_code AND division.name <> v.village_name"
-        )
-    )
+    counts.villages_created = _divisions(connection, "roster_stage WHERE ok")
     incomplete = "(incomplete = 1)"
     params = {"now": now, "import_id": import_id, "today": today, "never": date(1, 1, 1)}
     # Updates before inserts. An insert skips the rows noted as known in a table of their own beforehand: an
@@ -670,8 +663,8 @@ def _merge(
         ),
         params,
     )
-    # A big load into a small register (a province's first roster) goes in as a bulk load: see _BulkLoad.
-    bulk = _BulkLoad.wanted(connection, counts.accepted, bulk_min_rows) if postgres else None
+    # A big load into a small register (a province's first roster) goes in as a bulk load: see BulkLoad.
+    bulk = BulkLoad.wanted(connection, counts.accepted, bulk_min_rows) if postgres else None
     if bulk:
         bulk.lock(connection)
     # Households on the register already: only the others are inserted.
@@ -880,43 +873,14 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
             ).scalar_one()
             _create_staging(connection)
             counties = known_county_codes(connection)
-            with _Loader(connection) as loader:
-                for extra in (e[:50] for e in roster.header.extra):
-                    loader.add_issue(
-                        (
-                            1,
-                            extra,
-                            "extra_column",
-                            "note",
-                            f"未知的列“{extra}”已忽略 (unknown column ignored)",
-                            None,
-                            None,
-                        )
-                    )
-                counts = _stage(roster, loader, options, counties)
-            if options.progress:
-                options.progress("checking", counts.rows, roster.size_bytes, roster.size_bytes)
-            _check_whole_file(connection, roster.header, options.county_code)
-            _final_counts(connection, counts)
-            applied = not options.dry_run and not (options.strict and counts.rejected > 0)
-            savepoint = connection.begin_nested()
-            changed_at = _merge(
-                connection,
-                counts,
-                import_id,
-                options.today,
-                complete=options.complete,
-                has_status="member_status" in roster.header.positions,
-                bulk_min_rows=options.bulk_min_rows,
-            )
-            if applied:
-                # Deaths and moves this roster brings end the cover they affect, in the same transaction.
-                with Session(bind=connection) as cover_session:
-                    policies.sync_cover_with_register(cover_session, options.actor, changed_since=changed_at)
-                    cover_session.commit()  # releases the session's own savepoint inside the import's
-                savepoint.commit()
-            else:
-                savepoint.rollback()
+            with _Issues(connection) as issues:
+                done = None
+                if _first_load_wanted(connection, roster, options):
+                    done = _first_load(connection, roster, options, counties, import_id, issues)
+                    if done is None:  # the staged path decides what the first load could not: it reads again
+                        issues.discard()
+                        roster = open_roster(path)
+                counts, applied = done or _staged_import(connection, roster, options, counties, import_id, issues)
             _record(connection, import_id, counts, applied, options, roster)
             _drop_staging(connection)
             transaction.commit()
@@ -933,7 +897,221 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
         extra_columns=roster.header.extra,
         file_format=roster.file_format,
         encoding=roster.encoding,
+        first_load=done is not None,
     )
+
+
+def _header_issues(header: HeaderMap, issues: _Issues) -> None:
+    for extra in (e[:50] for e in header.extra):
+        issues.add((1, extra, "extra_column", "note", f"未知的列“{extra}”已忽略 (unknown column ignored)", None, None))
+
+
+def _applied(options: ImportOptions, counts: ImportCounts) -> bool:
+    return not options.dry_run and not (options.strict and counts.rejected > 0)
+
+
+def _sync_cover(connection: Connection, options: ImportOptions, changed_at: datetime) -> None:
+    """Deaths and moves this roster brings end the cover they affect, in the same transaction."""
+    with Session(bind=connection) as cover_session:
+        policies.sync_cover_with_register(cover_session, options.actor, changed_since=changed_at)
+        cover_session.commit()  # releases the session's own savepoint inside the import's
+
+
+def _staged_import(
+    connection: Connection,
+    roster: RosterFile,
+    options: ImportOptions,
+    counties: frozenset[str],
+    import_id: int,
+    issues: _Issues,
+) -> tuple[ImportCounts, bool]:
+    """Stages the whole file, checks it as a whole in SQL, merges it into the register in a savepoint (undone for a
+    dry run or a strict import with refused rows)."""
+    header = roster.header
+    _header_issues(header, issues)
+    records = _Records(roster, options, counties, issues)
+    with _Loader(connection) as loader:
+        for row_no, item, canonical in records:
+            if canonical:
+                loader.add_canonical(row_no, item)
+            else:
+                _stage_one(item, loader)
+        loader.finish()
+    issues.load()
+    counts = ImportCounts(rows=records.count)
+    if options.progress:
+        options.progress("checking", counts.rows, roster.size_bytes, roster.size_bytes)
+    _check_whole_file(connection, header, options.county_code)
+    _final_counts(connection, counts)
+    applied = _applied(options, counts)
+    savepoint = connection.begin_nested()
+    changed_at = _merge(
+        connection,
+        counts,
+        import_id,
+        options.today,
+        complete=options.complete,
+        has_status="member_status" in header.positions,
+        bulk_min_rows=options.bulk_min_rows,
+    )
+    if applied:
+        _sync_cover(connection, options, changed_at)
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return counts, applied
+
+
+# --- the first load of an empty register (PostgreSQL) -------------------------------------------------------------
+
+
+def _register_empty(connection: Connection) -> bool:
+    return bool(
+        connection.execute(
+            text("SELECT NOT EXISTS (SELECT 1 FROM household) AND NOT EXISTS (SELECT 1 FROM member)")
+        ).scalar_one()
+    )
+
+
+def _first_load_wanted(connection: Connection, roster: RosterFile, options: ImportOptions) -> bool:
+    return (
+        connection.dialect.name == "postgresql"
+        and roster.size_bytes >= options.first_load_min_bytes
+        and _register_empty(connection)
+    )
+
+
+def _first_load(
+    connection: Connection,
+    roster: RosterFile,
+    options: ImportOptions,
+    counties: frozenset[str],
+    import_id: int,
+    issues: _Issues,
+) -> tuple[ImportCounts, bool] | None:
+    """Loads a roster into an empty register while reading it (see insurance.roster_bulk), in a savepoint; returns
+    None, with the savepoint undone, when the roster needs the staged path (a household's rows apart, an ID twice).
+
+    The register is locked, its secondary indexes and foreign keys dropped (BulkLoad); members stream into member by
+    COPY as each household's rows end, households into a spill loaded after them; then every index and constraint
+    is built and checked again, and the village counts come from Python's own tally.
+    """
+    savepoint = connection.begin_nested()
+    BulkLoad.lock(connection)
+    if not _register_empty(connection):  # another import filled it meanwhile
+        savepoint.rollback()
+        return None
+    _transaction_memory(connection)
+    header = roster.header
+    stamp = utcnow()
+    bulk = BulkLoad()
+    bulk.drop(connection, "member")
+    bulk.drop(connection, "household")
+    # COPY leaves the two time stamps to column defaults set for the load: one parse each instead of one per row.
+    _stamp_defaults(connection, f"SET DEFAULT '{stamp.isoformat()}'")
+    first_id = connection.execute(text("SELECT nextval(pg_get_serial_sequence('household', 'id'))")).scalar_one()
+    _header_issues(header, issues)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spill:
+        try:
+            with _Loader(connection, "member", MEMBER_COPY_COLUMNS) as loader:
+                records = _Records(roster, options, counties, issues)
+                load = FirstLoad(first_id, import_id, loader.add_lines, spill, issues.add, header.header_of("relation"))
+                tally = load.feed(iter(records))
+                loader.finish()
+            rows = records.count
+        except NotTogether:
+            savepoint.rollback()
+            return None
+        if options.progress:
+            options.progress("checking", rows, roster.size_bytes, roster.size_bytes)
+        spill.seek(0)
+        driver = connection.connection.driver_connection
+        statement = f"COPY household ({', '.join(HOUSEHOLD_COPY_COLUMNS)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            while chunk := spill.read(1 << 20):
+                copy.write(chunk)
+    _stamp_defaults(connection, "DROP DEFAULT")
+    if tally.households:
+        connection.execute(
+            text("SELECT setval(pg_get_serial_sequence('household', 'id'), :last)"),
+            {"last": tally.next_household_id - 1},
+        )
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE roster_village_name (village_code VARCHAR(12), township_name VARCHAR(100), "
+        "village_name VARCHAR(100)) ON COMMIT DROP"
+    )
+    if tally.names:
+        connection.execute(
+            text("INSERT INTO roster_village_name VALUES (:code, :township, :village)"),
+            [{"code": c, "township": t, "village": v} for c, t, v in sorted(tally.names)],
+        )
+    villages_created = _divisions(connection, "roster_village_name")
+    bulk.restore(connection, "household")
+    try:
+        bulk.restore(connection, "member")  # the unique index on the ID number fails on an ID used twice
+    except IntegrityError:
+        savepoint.rollback()
+        return None
+    refused = tally.refused_ids  # the staged path checks IDs twice before heads: a refused row may hold a twin
+    if refused and (
+        len(set(refused)) < len(refused)
+        or connection.execute(
+            text("SELECT EXISTS (SELECT 1 FROM member WHERE id_number = ANY(:ids))"), {"ids": refused}
+        ).scalar_one()
+    ):
+        savepoint.rollback()
+        return None
+    if tally.villages:
+        connection.execute(
+            text(
+                "DELETE FROM village_register_count "
+                "WHERE village_code IN (SELECT village_code FROM roster_stage_village)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO village_register_count (village_code, county_code, households, households_incomplete, "
+                "members_active, updated_at) VALUES (:code, :county, :households, :incomplete, :active, :now)"
+            ),
+            [
+                {
+                    "code": code,
+                    "county": code[:6],
+                    "households": v.households,
+                    "incomplete": v.incomplete,
+                    "active": v.active,
+                    "now": stamp,
+                }
+                for code, v in sorted(tally.villages.items())
+            ],
+        )
+    connection.exec_driver_sql("ANALYZE household")
+    connection.exec_driver_sql("ANALYZE member")
+    counts = ImportCounts(
+        rows=rows,
+        accepted=tally.accepted,
+        normalised=tally.normalised,
+        rejected=rows - tally.accepted,
+        created=tally.accepted,
+        households=tally.households,
+        households_incomplete=tally.households_incomplete,
+        villages_created=villages_created,
+    )
+    applied = _applied(options, counts)
+    if applied:
+        _sync_cover(connection, options, stamp)
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    issues.load()
+    return counts, applied
+
+
+def _stamp_defaults(connection: Connection, action: str) -> None:
+    for table in ("member", "household"):
+        connection.exec_driver_sql(
+            f"ALTER TABLE {table} ALTER COLUMN created_at {action}, ALTER COLUMN updated_at {action}"
+        )
 
 
 def _record(

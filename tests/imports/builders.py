@@ -4,6 +4,7 @@ import csv
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -40,3 +41,63 @@ def register_counts(engine: Engine) -> tuple[int, int, int]:
             connection.execute(text("SELECT COUNT(*) FROM member")).scalar_one(),
             connection.execute(text("SELECT COUNT(*) FROM member WHERE status = 'active'")).scalar_one(),
         )
+
+
+def register_snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
+    """The register, its kept counts and divisions, and the reports, without ids and timestamps."""
+    with engine.connect() as connection:
+        households = connection.execute(
+            text(
+                "SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
+                "is_incomplete, removed_on FROM household ORDER BY household_no"
+            )
+        ).all()
+        members = connection.execute(
+            text(
+                "SELECT m.id_number, h.household_no, m.name, m.sex, m.birth_date, m.relation, m.relation_code, "
+                "m.ethnicity, m.status, m.status_date FROM member m JOIN household h ON h.id = m.household_id "
+                "ORDER BY m.id_number"
+            )
+        ).all()
+        counts = connection.execute(
+            text(
+                "SELECT village_code, county_code, households, households_incomplete, members_active "
+                "FROM village_register_count ORDER BY village_code"
+            )
+        ).all()
+        divisions = connection.execute(text("SELECT code, name, level, parent_code FROM division ORDER BY code")).all()
+        issues = connection.execute(
+            text(
+                'SELECT import_id, row, "column", code, severity, message, value FROM roster_import_issue '
+                "ORDER BY import_id, row, code"
+            )
+        ).all()
+    first = min(import_ids)
+    return {
+        "households": households,
+        "members": members,
+        "village_counts": counts,
+        "divisions": divisions,
+        "issues": [(i - first, *rest) for i, *rest in issues],
+    }
+
+
+def register_schema(engine: Engine) -> dict[str, Any]:
+    """Each register table's index and constraint definitions, and their object ids (a rebuild changes those)."""
+    with engine.connect() as connection:
+        indexes = connection.execute(
+            text(
+                "SELECT tablename, indexname, indexdef, CAST(CAST(indexname AS regclass) AS oid) AS oid "
+                "FROM pg_indexes WHERE tablename IN ('household', 'member') ORDER BY 2"
+            )
+        ).all()
+        constraints = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                "WHERE conrelid IN (CAST('household' AS regclass), CAST('member' AS regclass)) ORDER BY conname"
+            )
+        ).all()
+    return {
+        "definitions": [(t, n, d) for t, n, d, _ in indexes] + list(constraints),
+        "oids": {n: oid for _, n, _, oid in indexes},
+    }

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
 from insurance.roster_import import ImportOutcome
 from tests.conftest import reset_database
-from tests.imports.builders import HEADER, import_file, write_rows
+from tests.imports.builders import HEADER, import_file, register_schema, register_snapshot, write_rows
 
 BULK, ROW_BY_ROW = 1, 10**9  # bulk_min_rows
 REGISTER = ("household", "member")
@@ -31,69 +30,18 @@ def postgres(engine: Engine) -> Engine:
     return engine
 
 
-def _snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
-    """The register and the reports, without ids and timestamps."""
-    with engine.connect() as connection:
-        households = connection.execute(
-            text(
-                "SELECT household_no, village_code, county_code, poverty_attribute, main_cause, phone, exit_year, "
-                "is_incomplete, removed_on FROM household ORDER BY household_no"
-            )
-        ).all()
-        members = connection.execute(
-            text(
-                "SELECT m.id_number, h.household_no, m.name, m.sex, m.birth_date, m.relation, m.relation_code, "
-                "m.ethnicity, m.status, m.status_date FROM member m JOIN household h ON h.id = m.household_id "
-                "ORDER BY m.id_number"
-            )
-        ).all()
-        issues = connection.execute(
-            text(
-                'SELECT import_id, row, "column", code, severity, message, value FROM roster_import_issue '
-                "ORDER BY import_id, row, code"
-            )
-        ).all()
-    first = min(import_ids)
-    return {
-        "households": households,
-        "members": members,
-        "issues": [(i - first, *rest) for i, *rest in issues],
-    }
-
-
-def _schema(engine: Engine) -> dict[str, Any]:
-    """Each register table's index and constraint definitions, and their object ids (a rebuild changes those)."""
-    with engine.connect() as connection:
-        indexes = connection.execute(
-            text(
-                "SELECT tablename, indexname, indexdef, CAST(CAST(indexname AS regclass) AS oid) AS oid "
-                "FROM pg_indexes WHERE tablename IN ('household', 'member') ORDER BY 2"
-            )
-        ).all()
-        constraints = connection.execute(
-            text(
-                "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
-                "WHERE conrelid IN (CAST('household' AS regclass), CAST('member' AS regclass)) ORDER BY conname"
-            )
-        ).all()
-    return {
-        "definitions": [(t, n, d) for t, n, d, _ in indexes] + list(constraints),
-        "oids": {n: oid for _, n, _, oid in indexes},
-    }
-
-
 def _both_ways(
     engine: Engine, scenario: Callable[[int], list[ImportOutcome]]
 ) -> tuple[list[ImportOutcome], list[ImportOutcome], dict[str, Any]]:
     """Runs the scenario row by row, then in bulk on a fresh register; asserts the same register and reports."""
     slow = scenario(ROW_BY_ROW)
-    slow_snapshot = _snapshot(engine, [o.import_id for o in slow])
-    schema = _schema(engine)
+    slow_snapshot = register_snapshot(engine, [o.import_id for o in slow])
+    schema = register_schema(engine)
     reset_database(engine)
     fast = scenario(BULK)
-    assert _snapshot(engine, [o.import_id for o in fast]) == slow_snapshot
+    assert register_snapshot(engine, [o.import_id for o in fast]) == slow_snapshot
     assert [o.counts for o in fast] == [o.counts for o in slow]
-    after = _schema(engine)
+    after = register_schema(engine)
     assert after["definitions"] == schema["definitions"]  # every index and constraint back, validated
     return slow, fast, {"before": schema["oids"], "after": after["oids"]}
 
@@ -138,7 +86,7 @@ def test_a_bulk_load_onto_a_small_register_moves_ends_and_adds_members_as_row_by
 def test_a_roster_mostly_on_the_register_already_is_not_bulk_loaded(postgres: Engine, tmp_path: Path) -> None:
     rows = list(generate_rows(300, seed=12))
     import_file(postgres, write_rows(tmp_path / "v1.csv", rows[:200]), bulk_min_rows=ROW_BY_ROW)
-    before = _schema(postgres)["oids"]
+    before = register_schema(postgres)["oids"]
     outcome = import_file(postgres, write_rows(tmp_path / "v2.csv", rows), bulk_min_rows=BULK)
     assert outcome.counts.created == 100
-    assert _schema(postgres)["oids"] == before  # 200 of 300 already registered: row by row, indexes kept
+    assert register_schema(postgres)["oids"] == before  # 200 of 300 already registered: row by row, indexes kept
