@@ -78,9 +78,14 @@ class BulkLoad:
         the tables to themselves anyway. Both at once, so that two bulk loads cannot each hold one."""
         connection.exec_driver_sql("LOCK TABLE household, member IN ACCESS EXCLUSIVE MODE")
 
-    def drop(self, connection: Connection, table: str) -> None:
+    def drop(self, connection: Connection, table: str, *, foreign: bool = True) -> None:
         """Drops the table's unique constraints, foreign keys and plain indexes (not its primary key: other tables'
-        foreign keys refer to it), remembering their definitions."""
+        foreign keys refer to it), remembering their definitions; with foreign=False, its foreign keys to tables
+        outside the register stay for a later drop.
+
+        Dropping a foreign key drops its triggers on the table it refers to, which locks that table against every
+        reader until the import commits (household's refer to division and to roster_import, which the upload page
+        polls): the first load drops those last, just before the households go in."""
         quote = connection.dialect.identifier_preparer.quote
         indexes = connection.execute(
             text(
@@ -93,16 +98,20 @@ class BulkLoad:
         ).all()
         constraints = connection.execute(
             text(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
+                "AND (contype = 'u' OR contype = 'f' AND (:foreign OR confrelid IN "
+                "(CAST('household' AS regclass), CAST('member' AS regclass)))) ORDER BY contype DESC, conname"
             ),
-            {"t": table},
+            {"t": table, "foreign": foreign},
         ).all()
         for name, _definition in constraints:  # unique ones ('u'), then foreign keys ('f'): restored in this order
             connection.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
         for name, _definition in indexes:
             connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
-        self._dropped[table] = ([d for _, d in indexes], [(n, d) for n, d in constraints])
+        dropped_indexes, dropped_constraints = self._dropped.setdefault(table, ([], []))
+        dropped_indexes += [d for _, d in indexes]
+        dropped_constraints += [(n, d) for n, d in constraints]
+        dropped_constraints.sort(key=lambda c: not c[1].startswith("UNIQUE"))  # unique ones first, as dropped
 
     def restore(self, connection: Connection, table: str) -> None:
         """Builds what drop() dropped: unique constraints and indexes by one sort each, foreign keys checked by one

@@ -1006,7 +1006,7 @@ def _first_load(
     stamp = utcnow()
     bulk = BulkLoad()
     bulk.drop(connection, "member")
-    bulk.drop(connection, "household")
+    bulk.drop(connection, "household", foreign=False)
     # COPY leaves the two time stamps to column defaults set for the load: one parse each instead of one per row.
     _stamp_defaults(connection, f"SET DEFAULT '{stamp.isoformat()}'")
     first_id = connection.execute(text("SELECT nextval(pg_get_serial_sequence('household', 'id'))")).scalar_one()
@@ -1024,6 +1024,17 @@ def _first_load(
             return None
         if options.progress:
             options.progress("checking", rows, roster.size_bytes, roster.size_bytes)
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE roster_village_name (village_code VARCHAR(12), township_name VARCHAR(100), "
+            "village_name VARCHAR(100)) ON COMMIT DROP"
+        )
+        if tally.names:
+            connection.execute(
+                text("INSERT INTO roster_village_name VALUES (:code, :township, :village)"),
+                [{"code": c, "township": t, "village": v} for c, t, v in sorted(tally.names)],
+            )
+        villages_created = _divisions(connection, "roster_village_name")
+        bulk.drop(connection, "household")  # its foreign keys to division and roster_import: see BulkLoad.drop
         spill.seek(0)
         driver = connection.connection.driver_connection
         statement = f"COPY household ({', '.join(HOUSEHOLD_COPY_COLUMNS)}) FROM STDIN"
@@ -1036,16 +1047,6 @@ def _first_load(
             text("SELECT setval(pg_get_serial_sequence('household', 'id'), :last)"),
             {"last": tally.next_household_id - 1},
         )
-    connection.exec_driver_sql(
-        "CREATE TEMP TABLE roster_village_name (village_code VARCHAR(12), township_name VARCHAR(100), "
-        "village_name VARCHAR(100)) ON COMMIT DROP"
-    )
-    if tally.names:
-        connection.execute(
-            text("INSERT INTO roster_village_name VALUES (:code, :township, :village)"),
-            [{"code": c, "township": t, "village": v} for c, t, v in sorted(tally.names)],
-        )
-    villages_created = _divisions(connection, "roster_village_name")
     bulk.restore(connection, "household")
     try:
         bulk.restore(connection, "member")  # the unique index on the ID number fails on an ID used twice
