@@ -14,14 +14,18 @@ from typing import Any, TextIO
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from insurance.roster import (
+    DUPLICATE_ID_PARTS,
     HEAD_PROBLEMS,
     HEAD_RELATION,
     HOUSEHOLD_TYPES,
     POVERTY_CAUSES,
     RELATIONS,
     SEX_LABELS,
+    Checked,
+    Problem,
 )
 
 # --- COPY's text format ------------------------------------------------------------------------------------------
@@ -80,12 +84,14 @@ class BulkLoad:
 
     def drop(self, connection: Connection, table: str, *, foreign: bool = True) -> None:
         """Drops the table's unique constraints, foreign keys and plain indexes (not its primary key: other tables'
-        foreign keys refer to it), remembering their definitions; with foreign=False, its foreign keys to tables
-        outside the register stay for a later drop.
+        foreign keys refer to it), remembering their definitions. With foreign=False, or when the tables they refer to
+        cannot be locked at once, its foreign keys to tables outside the register stay (the inserts check them).
 
-        Dropping a foreign key drops its triggers on the table it refers to, which locks that table against every
-        reader until the import commits (household's refer to division and to roster_import, which the upload page
-        polls): the first load drops those last, just before the households go in."""
+        Dropping a foreign key drops its triggers on the table it refers to, which needs that table to itself until
+        the import commits: household's refer to division (behind every list) and roster_import (the upload page
+        polls it). So the first load drops those last, just before its households go in, and only if it gets both
+        tables within LOCK_WAIT: a reader holding one while it waits for the register (locked by this import) would
+        otherwise deadlock with it, and PostgreSQL would end the import."""
         quote = connection.dialect.identifier_preparer.quote
         indexes = connection.execute(
             text(
@@ -98,19 +104,23 @@ class BulkLoad:
         ).all()
         constraints = connection.execute(
             text(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
-                "AND (contype = 'u' OR contype = 'f' AND (:foreign OR confrelid IN "
-                "(CAST('household' AS regclass), CAST('member' AS regclass)))) ORDER BY contype DESC, conname"
+                "SELECT conname, pg_get_constraintdef(oid), CASE WHEN contype = 'f' AND confrelid NOT IN "
+                "(CAST('household' AS regclass), CAST('member' AS regclass)) "
+                "THEN CAST(CAST(confrelid AS regclass) AS TEXT) END FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
             ),
-            {"t": table, "foreign": foreign},
+            {"t": table},
         ).all()
-        for name, _definition in constraints:  # unique ones ('u'), then foreign keys ('f'): restored in this order
+        outside = sorted({o for _, _, o in constraints if o})
+        if outside and not (foreign and _lock_at_once(connection, outside)):
+            constraints = [c for c in constraints if not c[2]]
+        for name, _definition, _outside in constraints:  # unique ones, then foreign keys: restored in this order
             connection.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
         for name, _definition in indexes:
             connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
         dropped_indexes, dropped_constraints = self._dropped.setdefault(table, ([], []))
         dropped_indexes += [d for _, d in indexes]
-        dropped_constraints += [(n, d) for n, d in constraints]
+        dropped_constraints += [(n, d) for n, d, _ in constraints]
         dropped_constraints.sort(key=lambda c: not c[1].startswith("UNIQUE"))  # unique ones first, as dropped
 
     def restore(self, connection: Connection, table: str) -> None:
@@ -122,6 +132,25 @@ class BulkLoad:
             connection.exec_driver_sql(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
         for definition in indexes:
             connection.exec_driver_sql(definition)
+
+
+LOCK_WAIT = "250ms"  # below PostgreSQL's deadlock_timeout (1 s): a wait that would deadlock ends here first
+
+
+def _lock_at_once(connection: Connection, tables: list[str]) -> bool:
+    """Locks the tables within LOCK_WAIT, or leaves them alone: False when another transaction holds one."""
+    quote = connection.dialect.identifier_preparer.quote
+    previous = connection.exec_driver_sql("SHOW lock_timeout").scalar_one()
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+        connection.exec_driver_sql(f"LOCK TABLE {', '.join(map(quote, tables))} IN ACCESS EXCLUSIVE MODE")
+    except OperationalError:  # lock_not_available
+        savepoint.rollback()  # undoes the SET LOCAL too
+        return False
+    savepoint.commit()
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{previous}'")
+    return True
 
 
 # --- the first load ----------------------------------------------------------------------------------------------
@@ -175,7 +204,7 @@ class FirstLoadTally:
     next_household_id: int = 0
     villages: dict[str, VillageTally] = field(default_factory=dict)
     names: set[tuple[str, str, str]] = field(default_factory=set)  # (village code, township, village) as listed
-    refused_ids: list[str] = field(default_factory=list)  # IDs of accepted rows in households refused whole
+    refused: int = 0  # accepted rows in households refused whole (their IDs are in the refused spill)
 
 
 # A row of a household still open: (row number, cells) for a canonical line, as canonical_line_check gives them;
@@ -207,7 +236,8 @@ class FirstLoad:
     are apart (raises NotTogether as soon as it is seen) and an ID used twice (the member table's unique index finds
     it after the load; the caller then takes the staged path, which reports it). Written for speed: it sees every one
     of a province's 4.45 million rows, so the canonical rows stay the tuples the line check made until their
-    household ends.
+    household ends. The IDs of accepted rows in households refused whole go to a spill of their own: the staged path
+    checks IDs used twice before heads, so the caller checks them against the members.
     """
 
     def __init__(
@@ -216,6 +246,7 @@ class FirstLoad:
         import_id: int,
         write_members: Callable[[list[str]], None],
         households: TextIO,
+        refused: TextIO,
         add_issue: Callable[[tuple[Any, ...]], None],
         relation_header: str,
     ) -> None:
@@ -223,6 +254,7 @@ class FirstLoad:
         self._import_id = import_id
         self._write_members = write_members
         self._households = households
+        self._refused = refused
         self._add_issue = add_issue
         self._relation_header = relation_header
 
@@ -270,7 +302,8 @@ class FirstLoad:
                     (row[1][3], row[1][2]) if len(row) == _CANONICAL else (row[1].relation, row[1].id_number)
                 )
                 self._add_issue((row[0], self._relation_header, code, "error", message, relation, key))
-                tally.refused_ids.append(id_number)
+                self._refused.write(id_number + "\n")
+                tally.refused += 1
             return
         household_id = tally.next_household_id
         tally.next_household_id = household_id + 1
@@ -333,3 +366,32 @@ def _prepared(values: tuple[Any, ...]) -> _Prepared:
         status == "active",
         id_number,
     )
+
+
+def refuse_twins(
+    records: Records, twins: frozenset[str], add_issue: Callable[[tuple[Any, ...]], None], id_header: str
+) -> Records:
+    """The records with every accepted row but the first of each ID in twins refused as the staged path refuses it
+    (duplicate_id_in_file, naming the first row): for a second first load of a roster whose first one found IDs used
+    twice. Only rows the row checks accepted count, in file order, as in the staged path's check."""
+    first_rows: dict[str, int] = {}
+    for row_no, item, canonical in records:
+        if canonical:
+            id_number, household_no, relation = item[2], item[0], item[3]
+        elif item.values is not None:
+            id_number, household_no, relation = item.id_number, item.household_no, item.relation
+        else:
+            yield row_no, item, canonical
+            continue
+        if id_number not in twins:
+            yield row_no, item, canonical
+            continue
+        first = first_rows.setdefault(id_number, row_no)
+        if first == row_no:
+            yield row_no, item, canonical
+            continue
+        before, middle, again, after = DUPLICATE_ID_PARTS
+        message = f"{before}{id_number}{middle}{first}{again}{first}{after}"
+        add_issue((row_no, id_header, "duplicate_id_in_file", "error", message, id_number, household_no))
+        problem = Problem("id_number", "duplicate_id_in_file", message, id_number)
+        yield row_no, Checked(row_no, household_no, relation, id_number, None, problem), False

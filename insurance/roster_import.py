@@ -28,6 +28,7 @@ from core.db import for_writing, utcnow
 from insurance import policies
 from insurance.models import ImportStatus, RosterImport
 from insurance.roster import (
+    DUPLICATE_ID_PARTS,
     HEAD_PROBLEMS,
     HEAD_RELATION,
     HOUSEHOLD_TYPES,
@@ -54,6 +55,7 @@ from insurance.roster_bulk import (
     NotTogether,
     Records,
     copy_text,
+    refuse_twins,
 )
 
 BATCH = 5000
@@ -463,13 +465,13 @@ def _check_whole_file(connection: Connection, header: HeaderMap, county_code: st
             text(
                 "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
                 "SELECT d.row_no, :col, 'duplicate_id_in_file', 'error', "
-                "'证件号码 ' || d.id_number || ' 与第 ' || CAST(d.first_row AS VARCHAR(12)) || "
-                "' 行重复 (ID number already used by row ' || CAST(d.first_row AS VARCHAR(12)) || ')', "
+                ":dup_1 || d.id_number || :dup_2 || CAST(d.first_row AS VARCHAR(12)) || "
+                ":dup_3 || CAST(d.first_row AS VARCHAR(12)) || :dup_4, "
                 "d.id_number, d.household_no FROM ("
                 "  SELECT row_no, id_number, household_no, MIN(row_no) OVER (PARTITION BY id_number) AS first_row "
                 "  FROM roster_stage WHERE ok) d WHERE d.row_no > d.first_row"
             ),
-            {"col": id_header},
+            {"col": id_header, **{f"dup_{i + 1}": part for i, part in enumerate(DUPLICATE_ID_PARTS)}},
         ).rowcount
     )
     if duplicates:
@@ -874,13 +876,20 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
             _create_staging(connection)
             counties = known_county_codes(connection)
             with _Issues(connection) as issues:
-                done = None
+                done: tuple[ImportCounts, bool] | frozenset[str] | None = None
                 if _first_load_wanted(connection, roster, options):
-                    done = _first_load(connection, roster, options, counties, import_id, issues)
-                    if done is None:  # the staged path decides what the first load could not: it reads again
-                        issues.discard()
-                        roster = open_roster(path)
-                counts, applied = done or _staged_import(connection, roster, options, counties, import_id, issues)
+                    done = _first_load(connection, roster, options, counties, import_id, issues, frozenset())
+                    if isinstance(done, frozenset):  # IDs used twice: a second first load knows them from the start
+                        roster = _reopen(roster, issues)
+                        done = _first_load(connection, roster, options, counties, import_id, issues, done)
+                    if not isinstance(done, tuple):  # the staged path decides what the first load could not
+                        roster = _reopen(roster, issues)
+                first_load = isinstance(done, tuple)
+                counts, applied = (
+                    done
+                    if isinstance(done, tuple)
+                    else _staged_import(connection, roster, options, counties, import_id, issues)
+                )
             _record(connection, import_id, counts, applied, options, roster)
             _drop_staging(connection)
             transaction.commit()
@@ -897,8 +906,15 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
         extra_columns=roster.header.extra,
         file_format=roster.file_format,
         encoding=roster.encoding,
-        first_load=done is not None,
+        first_load=first_load,
     )
+
+
+def _reopen(roster: RosterFile, issues: _Issues) -> RosterFile:
+    """The file again from its first row, for another pass; the issues of the pass before are forgotten."""
+    roster.close()
+    issues.discard()
+    return open_roster(roster.path)
 
 
 def _header_issues(header: HeaderMap, issues: _Issues) -> None:
@@ -988,9 +1004,11 @@ def _first_load(
     counties: frozenset[str],
     import_id: int,
     issues: _Issues,
-) -> tuple[ImportCounts, bool] | None:
-    """Loads a roster into an empty register while reading it (see insurance.roster_bulk), in a savepoint; returns
-    None, with the savepoint undone, when the roster needs the staged path (a household's rows apart, an ID twice).
+    twins: frozenset[str],
+) -> tuple[ImportCounts, bool] | frozenset[str] | None:
+    """Loads a roster into an empty register while reading it (see insurance.roster_bulk), in a savepoint. With the
+    savepoint undone, it returns the IDs used twice when it found any (the caller loads again, knowing them: twins),
+    or None when the roster needs the staged path (a household's rows apart, the register not empty after all).
 
     The register is locked, its secondary indexes and foreign keys dropped (BulkLoad); members stream into member by
     COPY as each household's rows end, households into a spill loaded after them; then every index and constraint
@@ -1006,17 +1024,23 @@ def _first_load(
     stamp = utcnow()
     bulk = BulkLoad()
     bulk.drop(connection, "member")
-    bulk.drop(connection, "household", foreign=False)
+    bulk.drop(connection, "household", foreign=False)  # its foreign keys to other tables: see BulkLoad.drop
     # COPY leaves the two time stamps to column defaults set for the load: one parse each instead of one per row.
     _stamp_defaults(connection, f"SET DEFAULT '{stamp.isoformat()}'")
     first_id = connection.execute(text("SELECT nextval(pg_get_serial_sequence('household', 'id'))")).scalar_one()
     _header_issues(header, issues)
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spill:
+    with ExitStack() as files:
+        spill, refused = (files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")) for _ in range(2))
         try:
             with _Loader(connection, "member", MEMBER_COPY_COLUMNS) as loader:
                 records = _Records(roster, options, counties, issues)
-                load = FirstLoad(first_id, import_id, loader.add_lines, spill, issues.add, header.header_of("relation"))
-                tally = load.feed(iter(records))
+                stream = iter(records)
+                if twins:
+                    stream = refuse_twins(stream, twins, issues.add, header.header_of("id_number"))
+                load = FirstLoad(
+                    first_id, import_id, loader.add_lines, spill, refused, issues.add, header.header_of("relation")
+                )
+                tally = load.feed(stream)
                 loader.finish()
             rows = records.count
         except NotTogether:
@@ -1034,34 +1058,22 @@ def _first_load(
                 [{"code": c, "township": t, "village": v} for c, t, v in sorted(tally.names)],
             )
         villages_created = _divisions(connection, "roster_village_name")
-        bulk.drop(connection, "household")  # its foreign keys to division and roster_import: see BulkLoad.drop
-        spill.seek(0)
-        driver = connection.connection.driver_connection
-        statement = f"COPY household ({', '.join(HOUSEHOLD_COPY_COLUMNS)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            while chunk := spill.read(1 << 20):
-                copy.write(chunk)
+        bulk.drop(connection, "household")  # its foreign keys to division and roster_import, if it may
+        _copy_from(connection, "household", HOUSEHOLD_COPY_COLUMNS, spill)
+        connection.exec_driver_sql("CREATE TEMP TABLE roster_refused_id (id_number VARCHAR(18)) ON COMMIT DROP")
+        if tally.refused:
+            _copy_from(connection, "roster_refused_id", ("id_number",), refused)
     _stamp_defaults(connection, "DROP DEFAULT")
+    bulk.restore(connection, "household")
+    found = _twins(connection, bulk)
+    if found:
+        savepoint.rollback()
+        return found if not twins else None  # twins again after a pass that knew them: leave it to the staged path
     if tally.households:
         connection.execute(
             text("SELECT setval(pg_get_serial_sequence('household', 'id'), :last)"),
             {"last": tally.next_household_id - 1},
         )
-    bulk.restore(connection, "household")
-    try:
-        bulk.restore(connection, "member")  # the unique index on the ID number fails on an ID used twice
-    except IntegrityError:
-        savepoint.rollback()
-        return None
-    refused = tally.refused_ids  # the staged path checks IDs twice before heads: a refused row may hold a twin
-    if refused and (
-        len(set(refused)) < len(refused)
-        or connection.execute(
-            text("SELECT EXISTS (SELECT 1 FROM member WHERE id_number = ANY(:ids))"), {"ids": refused}
-        ).scalar_one()
-    ):
-        savepoint.rollback()
-        return None
     if tally.villages:
         connection.execute(
             text(
@@ -1106,6 +1118,41 @@ def _first_load(
         savepoint.rollback()
     issues.load()
     return counts, applied
+
+
+def _copy_from(connection: Connection, table: str, columns: Sequence[str], spill: Any) -> None:
+    """Loads a spill of COPY text lines into the table."""
+    spill.seek(0)
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        while chunk := spill.read(1 << 20):
+            copy.write(chunk)
+
+
+def _twins(connection: Connection, bulk: BulkLoad) -> frozenset[str]:
+    """Builds member's indexes and constraints, or finds the IDs used twice: among the loaded members (the unique
+    index fails on them) and between them and the rows of households refused whole (the staged path finds those
+    before it refuses the households, so a later good row with such an ID is refused as used twice)."""
+    attempt = connection.begin_nested()
+    try:
+        bulk.restore(connection, "member")
+    except IntegrityError:
+        attempt.rollback()
+        found = connection.execute(
+            text(
+                "SELECT id_number FROM (SELECT id_number FROM member "
+                "UNION ALL SELECT id_number FROM roster_refused_id) a GROUP BY id_number HAVING COUNT(*) > 1"
+            )
+        ).scalars()
+        return frozenset(found)
+    attempt.commit()
+    found = connection.execute(
+        text(
+            "SELECT r.id_number FROM roster_refused_id r JOIN member m ON m.id_number = r.id_number "
+            "UNION SELECT id_number FROM roster_refused_id GROUP BY id_number HAVING COUNT(*) > 1"
+        )
+    ).scalars()
+    return frozenset(found)
 
 
 def _stamp_defaults(connection: Connection, action: str) -> None:

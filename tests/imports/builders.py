@@ -68,8 +68,8 @@ def register_snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
         divisions = connection.execute(text("SELECT code, name, level, parent_code FROM division ORDER BY code")).all()
         issues = connection.execute(
             text(
-                'SELECT import_id, row, "column", code, severity, message, value FROM roster_import_issue '
-                "ORDER BY import_id, row, code"
+                'SELECT import_id, row, "column", code, severity, message, value, household_no '
+                "FROM roster_import_issue ORDER BY import_id, row, id"  # a row's issues in the report's order
             )
         ).all()
     first = min(import_ids)

@@ -6,6 +6,7 @@ lowered so that small generated rosters qualify), and the registers, village cou
 are compared.
 """
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def test_a_roster_with_an_id_used_twice_goes_the_staged_way_with_the_same_result
     path = tmp_path / "bad.csv"
     write_csv(path, rows)
     _staged, first = _both_ways(postgres, lambda limit: import_file(postgres, path, first_load_min_bytes=limit))
-    assert not first.first_load  # the unique index on member found the twins: the staged path reported them
+    assert first.first_load  # the unique index on member found the twins; a second pass knowing them refused them
     with postgres.connect() as connection:
         twins = connection.execute(
             text("SELECT COUNT(*) FROM roster_import_issue WHERE code = 'duplicate_id_in_file'")
@@ -94,7 +95,9 @@ def test_a_roster_with_an_id_used_twice_goes_the_staged_way_with_the_same_result
     assert twins > 0
 
 
-def test_a_refused_household_holding_a_later_rows_id_goes_the_staged_way(postgres: Engine, tmp_path: Path) -> None:
+def test_a_refused_household_holding_a_later_rows_id_makes_that_row_a_duplicate(
+    postgres: Engine, tmp_path: Path
+) -> None:
     """The staged import checks IDs twice before heads: a later good row with the ID of a member of a headless
     household is refused as a duplicate. The first load, which never stores the headless household, must notice."""
     rows = [list(r) for r in generate_rows(120, seed=22)]
@@ -107,7 +110,7 @@ def test_a_refused_household_holding_a_later_rows_id_goes_the_staged_way(postgre
     later[2], later[4], later[5] = twin[2], twin[4], twin[5]  # same ID, sex and birth date: only the ID is twice
     path = write_rows(tmp_path / "twin.csv", rows)
     staged, first = _both_ways(postgres, lambda limit: import_file(postgres, path, first_load_min_bytes=limit))
-    assert not first.first_load
+    assert first.first_load
     assert staged.counts.rejected == sum(r[0] == headless for r in rows) + 1
 
 
@@ -186,3 +189,42 @@ def test_a_household_takes_its_fields_from_its_head_wherever_listed_and_else_fro
             ).all()
         )
     assert causes[late_head] != causes[bad_head]  # the head's cause for one, a member's for the other
+
+
+def test_a_first_load_for_a_county_office_refuses_other_counties_rows_as_the_staged_import_does(
+    postgres: Engine, tmp_path: Path
+) -> None:
+    rows = list(generate_rows(300, seed=26))
+    county = rows[0][7][:6]
+    assert any(r[7][:6] != county for r in rows)
+    path = write_rows(tmp_path / "county.csv", rows)
+    staged, first = _both_ways(
+        postgres, lambda limit: import_file(postgres, path, first_load_min_bytes=limit, county_code=county)
+    )
+    assert first.first_load and 0 < staged.counts.rejected < 300
+
+
+def test_a_reader_holding_the_divisions_leaves_the_first_load_its_foreign_keys_and_it_still_loads(
+    postgres: Engine, tmp_path: Path
+) -> None:
+    """Dropping household's foreign key to division would wait for that reader, who may be waiting for the register
+    this import holds: a deadlock. So the load keeps that key and checks it row by row instead."""
+    path = write_rows(tmp_path / "good.csv", list(generate_rows(300, seed=27)))
+    staged = import_file(postgres, path, first_load_min_bytes=STAGED)
+    expected = register_snapshot(postgres, [staged.import_id])
+    reset_database(postgres)
+    outcomes: list[ImportOutcome] = []
+    with postgres.connect() as reader:
+        reader.execute(text("SELECT COUNT(*) FROM division"))  # holds its lock on division until it ends
+        load = threading.Thread(
+            target=lambda: outcomes.append(import_file(postgres, path, first_load_min_bytes=FIRST_LOAD))
+        )
+        load.start()
+        load.join(timeout=60)
+        finished_while_read = not load.is_alive()
+        reader.rollback()  # lets a load that waited for the lock go on, so that the test ends either way
+    load.join()
+    assert finished_while_read, "the first load waited for the reader's lock on division"
+    first = outcomes[0]
+    assert first.first_load
+    assert register_snapshot(postgres, [first.import_id]) == expected
