@@ -527,9 +527,9 @@ def post_notice(
     policy_no: str, data: NoticeCreate, request: Request, session: SessionDep, user: CurrentUser
 ) -> NoticePublic:
     notice = policies.post_notice(session, user, policy_no, data.village_code, data.posted_on)
-    policy = session.get(Policy, notice.policy_id)  # loaded by post_notice: no query
+    certificates.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
+    policy = session.get(Policy, notice.policy_id)  # a query: the identity map holds post_notice's policy weakly
     assert policy is not None
-    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return notices_public(session, policy, [notice])[0]
 
 

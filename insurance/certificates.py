@@ -494,7 +494,12 @@ def dispatch(engine: Engine, settings: Settings, *, policy_id: int | None = None
 
 
 def dispatch_after_commit(session: Session, settings: Settings, policy_id: int | None = None) -> int:
-    """For routes and jobs, after their commit: never fails the request (the sweeper is the safety net)."""
+    """For routes and jobs, after their commit: never fails the request (the sweeper is the safety net). A read since
+    that commit may have begun another transaction, IMMEDIATE on SQLite for a web POST (its session is for_writing,
+    and dispatch inherits that through get_bind()): it is ended first, or its write lock keeps dispatch's own
+    connections waiting out the busy timeout."""
+    if session.in_transaction():
+        session.commit()  # nothing is pending after the use case's commit, and expire_on_commit is off
     try:
         return dispatch(session.get_bind(), settings, policy_id=policy_id)  # type: ignore[arg-type]
     except Exception:  # the database rows are the record; the sweeper sends them later

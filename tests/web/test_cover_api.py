@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -495,6 +496,11 @@ def test_issue_waits_for_the_window_and_open_objections_and_an_upheld_one_takes_
         return [p.json() for p in posted]
 
     post_notices(today)
+    with engine.connect() as connection:  # handed to the workers at once, not left for the sweeper
+        statuses = connection.execute(
+            text("SELECT DISTINCT status FROM document_request WHERE village_code IS NOT NULL")
+        ).scalars()
+        assert set(statuses) == {"queued"}
     window_open = client.post(f"/api/policies/{policy_no}/issue", headers=supervisor)
     assert window_open.status_code == 409 and window_open.json()["code"] == "objection_window_open", window_open.text
 
