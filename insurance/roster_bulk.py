@@ -4,8 +4,9 @@ and rebuilt), and the first load of an empty register, which COPYs the register'
 Why a first load of its own: the staged import reads the province into a staging table (23 s), then inserts its
 4.45 million members into the register (14 s) and checks the whole file in SQL; the first load writes the members
 while Python reads, on the server's core beside Python's, and checks per household in Python as each household's
-rows end. It takes only what it can decide exactly as the staged import would: a household whose rows are not
-together in the file, or an ID used twice, sends the import back to the staged path (see FirstLoad).
+rows end. It decides exactly what the staged import would: an ID used twice is found when member's unique index
+is built, and a second load that knows those IDs refuses them (refuse_twins); a household whose rows are not
+together in the file sends the import back to the staged path (see FirstLoad).
 """
 
 from collections.abc import Callable, Iterator
