@@ -24,12 +24,6 @@ REGISTER = ("household", "member")
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-def postgres(engine: Engine) -> Engine:
-    assert engine.dialect.name == "postgresql"
-    return engine
-
-
 def _both_ways(
     engine: Engine, scenario: Callable[[int], list[ImportOutcome]]
 ) -> tuple[list[ImportOutcome], list[ImportOutcome], dict[str, Any]]:

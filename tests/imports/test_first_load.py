@@ -26,12 +26,6 @@ STATUS_HEADER = [*HEADER, "人员状态", "状态变动日期"]
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-def postgres(engine: Engine) -> Engine:
-    assert engine.dialect.name == "postgresql"
-    return engine
-
-
 def _both_ways(engine: Engine, load: Callable[[int], ImportOutcome]) -> tuple[ImportOutcome, ImportOutcome]:
     """Imports staged, then as a first load on a fresh register; asserts the same register, reports and schema."""
     staged = load(STAGED)
@@ -80,7 +74,7 @@ def test_a_first_load_keeps_the_status_and_status_date_a_roster_gives(postgres: 
     assert (members, active) == (200, 198)
 
 
-def test_a_roster_with_an_id_used_twice_goes_the_staged_way_with_the_same_result(
+def test_a_roster_with_an_id_used_twice_is_loaded_again_knowing_those_ids_with_the_same_result(
     postgres: Engine, tmp_path: Path
 ) -> None:
     rows, _ = generate_defective_rows(seed=4)
