@@ -123,6 +123,7 @@ def main() -> None:
             "members_per_s": round(args.members / seconds),
             "peak_rss_mb": round(max(rss)),
             "households": result["households"],
+            "first_load": result["first_load"],
             "runs": args.repeat,
         }
         print(
