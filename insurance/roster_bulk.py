@@ -200,12 +200,18 @@ class VillageTally:
 class FirstLoadTally:
     accepted: int = 0
     normalised: int = 0
-    households: int = 0
-    households_incomplete: int = 0
     next_household_id: int = 0
-    villages: dict[str, VillageTally] = field(default_factory=dict)
+    villages: dict[str, VillageTally] = field(default_factory=dict)  # by the village of each household
     names: set[tuple[str, str, str]] = field(default_factory=set)  # (village code, township, village) as listed
     refused: int = 0  # accepted rows in households refused whole (their IDs are in the refused spill)
+
+    @property
+    def households(self) -> int:
+        return sum(v.households for v in self.villages.values())
+
+    @property
+    def households_incomplete(self) -> int:
+        return sum(v.incomplete for v in self.villages.values())
 
 
 # A row of a household still open: (row number, cells) for a canonical line, as canonical_line_check gives them;
@@ -235,7 +241,7 @@ class FirstLoad:
     The decisions are the staged path's (roster_import: the head check, the household pick, the counts), made per
     household instead of per file. Two things need the whole file and are not decided here: a household whose rows
     are apart (raises NotTogether as soon as it is seen) and an ID used twice (the member table's unique index finds
-    it after the load; the caller then takes the staged path, which reports it). Written for speed: it sees every one
+    it after the load; the caller then loads again through refuse_twins). Written for speed: it sees every one
     of a province's 4.45 million rows, so the canonical rows stay the tuples the line check made until their
     household ends. The IDs of accepted rows in households refused whole go to a spill of their own: the staged path
     checks IDs used twice before heads, so the caller checks them against the members.
@@ -342,8 +348,6 @@ class FirstLoad:
             village_code, fields = pick[1].names[0], pick[1].household
         self._households.write(f"{household_id}\t{key}\t{fields}\t{'t' if refused else 'f'}\t{self._import_id}\n")
         tally.accepted += len(rows)
-        tally.households += 1
-        tally.households_incomplete += refused
         village = tally.villages.get(village_code)
         if village is None:
             village = tally.villages[village_code] = VillageTally()

@@ -58,6 +58,7 @@ from insurance.roster_bulk import (
     FirstLoad,
     NotTogether,
     Records,
+    VillageTally,
     copy_text,
     refuse_twins,
 )
@@ -223,13 +224,14 @@ class _Issues:
 
     def load(self) -> None:
         """Loads the spilled issues (empty fields are NULL)."""
-        self.file.seek(0)
         if self.postgres:
-            statement = f"COPY roster_stage_issue ({', '.join(_ISSUE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-            with self.driver.cursor() as cursor, cursor.copy(statement) as copy:
-                while chunk := self.file.read(1 << 20):
-                    copy.write(chunk)
+            _copy_spill(
+                self.driver,
+                f"COPY roster_stage_issue ({', '.join(_ISSUE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                self.file,
+            )
             return
+        self.file.seek(0)
         batch: list[tuple[Any, ...]] = []
         for issue in csv.reader(self.file):
             batch.append(tuple(v if v != "" else None for v in issue))
@@ -237,6 +239,14 @@ class _Issues:
                 _insert_rows(self.driver, "roster_stage_issue", _ISSUE_COLUMNS, batch)
                 batch = []
         _insert_rows(self.driver, "roster_stage_issue", _ISSUE_COLUMNS, batch)
+
+
+def _copy_spill(driver: Any, statement: str, spill: Any) -> None:
+    """Loads a spill file, from its start, by one COPY statement."""
+    spill.seek(0)
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        while chunk := spill.read(1 << 20):
+            copy.write(chunk)
 
 
 def _insert_rows(driver: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -297,22 +307,23 @@ class _Loader:
         """Rows as lines of COPY text (PostgreSQL)."""
         self.lines += lines
         if len(self.lines) >= COPY_CHUNK_ROWS:
-            self._copy.write("".join(self.lines))
-            self.lines = []
+            self._send()
 
     def add_line(self, line: str) -> None:
         """A row as a line of COPY text (PostgreSQL)."""
         self.lines.append(line)
         if len(self.lines) >= COPY_CHUNK_ROWS:
-            self._copy.write("".join(self.lines))
-            self.lines = []
+            self._send()
+
+    def _send(self) -> None:
+        self._copy.write("".join(self.lines))
+        self.lines = []
 
     def finish(self) -> None:
         """Ends the row stream."""
         if self.postgres:
             if self.lines:
-                self._copy.write("".join(self.lines))
-                self.lines = []
+                self._send()
             self._stack.close()
         else:
             _insert_rows(self.driver, self.table, self.columns, self.rows)
@@ -880,20 +891,12 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
             _create_staging(connection)
             counties = known_county_codes(connection)
             with _Issues(connection) as issues:
-                done: tuple[ImportCounts, bool] | frozenset[str] | None = None
+                done = None
                 if _first_load_wanted(connection, roster, options):
-                    done = _first_load(connection, roster, options, counties, import_id, issues, frozenset())
-                    if isinstance(done, frozenset):  # IDs used twice: a second first load knows them from the start
+                    done = _first_load(connection, roster, options, counties, import_id, issues)
+                    if done is None:  # the staged path decides what the first load could not
                         roster = _reopen(roster, issues)
-                        done = _first_load(connection, roster, options, counties, import_id, issues, done)
-                    if not isinstance(done, tuple):  # the staged path decides what the first load could not
-                        roster = _reopen(roster, issues)
-                first_load = isinstance(done, tuple)
-                counts, applied = (
-                    done
-                    if isinstance(done, tuple)
-                    else _staged_import(connection, roster, options, counties, import_id, issues)
-                )
+                counts, applied = done or _staged_import(connection, roster, options, counties, import_id, issues)
             _record(connection, import_id, counts, applied, options, roster)
             _drop_staging(connection)
             transaction.commit()
@@ -910,7 +913,7 @@ def _run(engine: Engine, path: Path, options: ImportOptions, import_id: int, sha
         extra_columns=roster.header.extra,
         file_format=roster.file_format,
         encoding=roster.encoding,
-        first_load=first_load,
+        first_load=done is not None,
     )
 
 
@@ -930,11 +933,18 @@ def _applied(options: ImportOptions, counts: ImportCounts) -> bool:
     return not options.dry_run and not (options.strict and counts.rejected > 0)
 
 
-def _sync_cover(connection: Connection, options: ImportOptions, changed_at: datetime) -> None:
-    """Deaths and moves this roster brings end the cover they affect, in the same transaction."""
+def _settle(
+    connection: Connection, savepoint: Any, options: ImportOptions, applied: bool, changed_at: datetime
+) -> None:
+    """Keeps the register's changes, with the cover they end (deaths and moves, in the same transaction), or undoes
+    them (a dry run, a strict import with refused rows)."""
+    if not applied:
+        savepoint.rollback()
+        return
     with Session(bind=connection) as cover_session:
         policies.sync_cover_with_register(cover_session, options.actor, changed_since=changed_at)
         cover_session.commit()  # releases the session's own savepoint inside the import's
+    savepoint.commit()
 
 
 def _staged_import(
@@ -974,11 +984,7 @@ def _staged_import(
         has_status="member_status" in header.positions,
         bulk_min_rows=options.bulk_min_rows,
     )
-    if applied:
-        _sync_cover(connection, options, changed_at)
-        savepoint.commit()
-    else:
-        savepoint.rollback()
+    _settle(connection, savepoint, options, applied, changed_at)
     return counts, applied
 
 
@@ -1008,11 +1014,31 @@ def _first_load(
     counties: frozenset[str],
     import_id: int,
     issues: _Issues,
+) -> tuple[ImportCounts, bool] | None:
+    """Loads a roster into an empty register while reading it (see insurance.roster_bulk); None when the roster
+    needs the staged path (a household's rows apart, the register not empty after all). A first pass that finds
+    IDs used twice is undone, and a second one, knowing them, refuses them as the staged path does."""
+    done = _load_as_read(connection, roster, options, counties, import_id, issues, frozenset())
+    if isinstance(done, frozenset):
+        again = _reopen(roster, issues)
+        try:
+            done = _load_as_read(connection, again, options, counties, import_id, issues, done)
+        finally:
+            again.close()
+    return done if isinstance(done, tuple) else None
+
+
+def _load_as_read(
+    connection: Connection,
+    roster: RosterFile,
+    options: ImportOptions,
+    counties: frozenset[str],
+    import_id: int,
+    issues: _Issues,
     twins: frozenset[str],
 ) -> tuple[ImportCounts, bool] | frozenset[str] | None:
-    """Loads a roster into an empty register while reading it (see insurance.roster_bulk), in a savepoint. With the
-    savepoint undone, it returns the IDs used twice when it found any (the caller loads again, knowing them: twins),
-    or None when the roster needs the staged path (a household's rows apart, the register not empty after all).
+    """One pass of the first load, in a savepoint. With the savepoint undone, it returns the IDs used twice when it
+    found any (but not after a pass that knew them: twins), or None when the roster needs the staged path.
 
     The register is locked, its secondary indexes and foreign keys dropped (BulkLoad); members stream into member by
     COPY as each household's rows end, households into a spill loaded after them; then every index and constraint
@@ -1063,10 +1089,11 @@ def _first_load(
             )
         villages_created = _divisions(connection, "roster_village_name")
         bulk.drop(connection, "household")  # its foreign keys to division and roster_import, if it may
-        _copy_from(connection, "household", HOUSEHOLD_COPY_COLUMNS, spill)
+        driver = connection.connection.driver_connection
+        _copy_spill(driver, f"COPY household ({', '.join(HOUSEHOLD_COPY_COLUMNS)}) FROM STDIN", spill)
         connection.exec_driver_sql("CREATE TEMP TABLE roster_refused_id (id_number VARCHAR(18)) ON COMMIT DROP")
         if tally.refused:
-            _copy_from(connection, "roster_refused_id", ("id_number",), refused)
+            _copy_spill(driver, "COPY roster_refused_id (id_number) FROM STDIN", refused)
     _stamp_defaults(connection, "DROP DEFAULT")
     bulk.restore(connection, "household")
     found = _twins(connection, bulk)
@@ -1078,7 +1105,28 @@ def _first_load(
             text("SELECT setval(pg_get_serial_sequence('household', 'id'), :last)"),
             {"last": tally.next_household_id - 1},
         )
-    if tally.villages:
+    _store_village_counts(connection, tally.villages, stamp)
+    connection.exec_driver_sql("ANALYZE household")
+    connection.exec_driver_sql("ANALYZE member")
+    counts = ImportCounts(
+        rows=rows,
+        accepted=tally.accepted,
+        normalised=tally.normalised,
+        rejected=rows - tally.accepted,
+        created=tally.accepted,
+        households=tally.households,
+        households_incomplete=tally.households_incomplete,
+        villages_created=villages_created,
+    )
+    applied = _applied(options, counts)
+    _settle(connection, savepoint, options, applied, stamp)
+    issues.load()
+    return counts, applied
+
+
+def _store_village_counts(connection: Connection, villages: dict[str, VillageTally], stamp: datetime) -> None:
+    """The first load's tally per village, stored as _recount_villages would count it."""
+    if villages:
         connection.execute(
             text(
                 "DELETE FROM village_register_count "
@@ -1099,38 +1147,9 @@ def _first_load(
                     "active": v.active,
                     "now": stamp,
                 }
-                for code, v in sorted(tally.villages.items())
+                for code, v in sorted(villages.items())
             ],
         )
-    connection.exec_driver_sql("ANALYZE household")
-    connection.exec_driver_sql("ANALYZE member")
-    counts = ImportCounts(
-        rows=rows,
-        accepted=tally.accepted,
-        normalised=tally.normalised,
-        rejected=rows - tally.accepted,
-        created=tally.accepted,
-        households=tally.households,
-        households_incomplete=tally.households_incomplete,
-        villages_created=villages_created,
-    )
-    applied = _applied(options, counts)
-    if applied:
-        _sync_cover(connection, options, stamp)
-        savepoint.commit()
-    else:
-        savepoint.rollback()
-    issues.load()
-    return counts, applied
-
-
-def _copy_from(connection: Connection, table: str, columns: Sequence[str], spill: Any) -> None:
-    """Loads a spill of COPY text lines into the table."""
-    spill.seek(0)
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        while chunk := spill.read(1 << 20):
-            copy.write(chunk)
 
 
 def _twins(connection: Connection, bulk: BulkLoad) -> frozenset[str]:
