@@ -1,7 +1,7 @@
 """Rosters for the import tests, from the project's own generator."""
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from core.audit import Actor
 from insurance.roster import COLUMNS
 from insurance.roster_import import ImportOptions, ImportOutcome, run_import
+from tests.conftest import reset_database
 
 TODAY = date(2026, 11, 25)
 HEADER = [c.header for c in COLUMNS]
@@ -43,6 +44,18 @@ def register_counts(engine: Engine) -> tuple[int, int, int]:
         )
 
 
+def village_counts(engine: Engine) -> dict[str, tuple[str, int, int, int]]:
+    """The counts the import keeps per village: (county, households, incomplete households, active members)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT village_code, county_code, households, households_incomplete, members_active "
+                "FROM village_register_count"
+            )
+        ).all()
+    return {v: (c, h, i, m) for v, c, h, i, m in rows}
+
+
 def register_snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
     """The register, its kept counts and divisions, and the reports, without ids and timestamps."""
     with engine.connect() as connection:
@@ -59,12 +72,6 @@ def register_snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
                 "ORDER BY m.id_number"
             )
         ).all()
-        counts = connection.execute(
-            text(
-                "SELECT village_code, county_code, households, households_incomplete, members_active "
-                "FROM village_register_count ORDER BY village_code"
-            )
-        ).all()
         divisions = connection.execute(text("SELECT code, name, level, parent_code FROM division ORDER BY code")).all()
         issues = connection.execute(
             text(
@@ -76,7 +83,7 @@ def register_snapshot(engine: Engine, import_ids: list[int]) -> dict[str, Any]:
     return {
         "households": households,
         "members": members,
-        "village_counts": counts,
+        "village_counts": village_counts(engine),
         "divisions": divisions,
         "issues": [(i - first, *rest) for i, *rest in issues],
     }
@@ -101,3 +108,22 @@ def register_schema(engine: Engine) -> dict[str, Any]:
         "definitions": [(t, n, d) for t, n, d, _ in indexes] + list(constraints),
         "oids": {n: oid for _, n, _, oid in indexes},
     }
+
+
+def same_register_both_ways(
+    engine: Engine, scenario: Callable[[int], list[ImportOutcome]], reference: int, other: int
+) -> tuple[list[ImportOutcome], list[ImportOutcome], dict[str, Any]]:
+    """Runs the scenario with the reference option value, then with the other one on a fresh register; asserts the
+    same register, kept counts, divisions, reports, counts and outcome, and every index and constraint back and
+    validated. Returns both runs' outcomes and the index object ids after each (a rebuild changes them)."""
+    expected_run = scenario(reference)
+    expected = register_snapshot(engine, [o.import_id for o in expected_run])
+    schema = register_schema(engine)
+    reset_database(engine)
+    run = scenario(other)
+    assert register_snapshot(engine, [o.import_id for o in run]) == expected
+    assert [o.counts for o in run] == [o.counts for o in expected_run]
+    assert [o.applied for o in run] == [o.applied for o in expected_run]
+    after = register_schema(engine)
+    assert after["definitions"] == schema["definitions"]  # every index and constraint back, validated
+    return expected_run, run, {"before": schema["oids"], "after": after["oids"]}

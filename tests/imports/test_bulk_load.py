@@ -13,8 +13,7 @@ from sqlalchemy.engine import Engine
 
 from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
 from insurance.roster_import import ImportOutcome
-from tests.conftest import reset_database
-from tests.imports.builders import HEADER, import_file, register_schema, register_snapshot, write_rows
+from tests.imports.builders import HEADER, import_file, register_schema, same_register_both_ways, write_rows
 
 BULK, ROW_BY_ROW = 1, 10**9  # bulk_min_rows
 REGISTER = ("household", "member")
@@ -28,16 +27,7 @@ def _both_ways(
     engine: Engine, scenario: Callable[[int], list[ImportOutcome]]
 ) -> tuple[list[ImportOutcome], list[ImportOutcome], dict[str, Any]]:
     """Runs the scenario row by row, then in bulk on a fresh register; asserts the same register and reports."""
-    slow = scenario(ROW_BY_ROW)
-    slow_snapshot = register_snapshot(engine, [o.import_id for o in slow])
-    schema = register_schema(engine)
-    reset_database(engine)
-    fast = scenario(BULK)
-    assert register_snapshot(engine, [o.import_id for o in fast]) == slow_snapshot
-    assert [o.counts for o in fast] == [o.counts for o in slow]
-    after = register_schema(engine)
-    assert after["definitions"] == schema["definitions"]  # every index and constraint back, validated
-    return slow, fast, {"before": schema["oids"], "after": after["oids"]}
+    return same_register_both_ways(engine, scenario, ROW_BY_ROW, BULK)
 
 
 def test_a_bulk_load_of_a_bad_roster_stores_and_reports_what_row_by_row_inserts_do(

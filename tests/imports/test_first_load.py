@@ -17,7 +17,14 @@ from sqlalchemy.engine import Engine
 from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv, write_xlsx
 from insurance.roster_import import ImportOutcome
 from tests.conftest import reset_database
-from tests.imports.builders import HEADER, import_file, register_counts, register_schema, register_snapshot, write_rows
+from tests.imports.builders import (
+    HEADER,
+    import_file,
+    register_counts,
+    register_snapshot,
+    same_register_both_ways,
+    write_rows,
+)
 
 FIRST_LOAD, STAGED = 0, 10**15  # first_load_min_bytes
 STATUS_HEADER = [*HEADER, "人员状态", "状态变动日期"]
@@ -28,16 +35,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 def _both_ways(engine: Engine, load: Callable[[int], ImportOutcome]) -> tuple[ImportOutcome, ImportOutcome]:
     """Imports staged, then as a first load on a fresh register; asserts the same register, reports and schema."""
-    staged = load(STAGED)
-    assert not staged.first_load
-    expected, schema = register_snapshot(engine, [staged.import_id]), register_schema(engine)["definitions"]
-    reset_database(engine)
-    first = load(FIRST_LOAD)
-    assert register_snapshot(engine, [first.import_id]) == expected
-    assert first.counts == staged.counts
-    assert first.applied == staged.applied
-    assert register_schema(engine)["definitions"] == schema  # every index and constraint back, validated
-    return staged, first
+    staged, first, _oids = same_register_both_ways(engine, lambda limit: [load(limit)], STAGED, FIRST_LOAD)
+    assert not staged[0].first_load
+    return staged[0], first[0]
 
 
 def _without_duplicates(seed: int) -> list[tuple[str, ...]]:

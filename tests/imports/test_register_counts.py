@@ -10,18 +10,7 @@ from core.db import new_session
 from core.models import Role, User
 from insurance import service
 from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
-from tests.imports.builders import HEADER, import_file, write_rows
-
-
-def _kept(engine: Engine) -> dict[str, tuple[str, int, int, int]]:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT village_code, county_code, households, households_incomplete, members_active "
-                "FROM village_register_count"
-            )
-        ).all()
-    return {v: (c, h, i, m) for v, c, h, i, m in rows}
+from tests.imports.builders import HEADER, import_file, village_counts, write_rows
 
 
 def _counted(engine: Engine) -> dict[str, tuple[str, int, int, int]]:
@@ -46,7 +35,7 @@ def test_village_counts_follow_the_register_through_moves_deaths_removals_and_re
 ) -> None:
     rows = [list(r) for r in generate_rows(600, seed=21)]
     import_file(engine, write_rows(tmp_path / "v1.csv", rows))
-    first = _kept(engine)
+    first = village_counts(engine)
     assert first == _counted(engine) and sum(m for *_, m in first.values()) == 600
 
     by_household: dict[str, list[list[str]]] = {}
@@ -68,7 +57,7 @@ def test_village_counts_follow_the_register_through_moves_deaths_removals_and_re
             row[15], row[16] = "死亡", "2026-03-01"
     outcome = import_file(engine, write_rows(tmp_path / "v2.csv", newer, header=[*HEADER, "人员状态", "状态变动日期"]))
     assert (outcome.counts.moved, outcome.counts.deceased, outcome.counts.removed) == (1, 1, 1)
-    second = _kept(engine)
+    second = village_counts(engine)
     assert second == _counted(engine)
     assert second[mover[7]][3] == first[mover[7]][3] - 1  # the village the mover left
     assert second[target[7]][3] == first[target[7]][3] + 1
@@ -79,7 +68,7 @@ def test_village_counts_follow_the_register_through_moves_deaths_removals_and_re
     import_file(
         engine, write_rows(tmp_path / "v3.csv", complete, header=[*HEADER, "人员状态", "状态变动日期"]), complete=True
     )
-    third = _kept(engine)
+    third = village_counts(engine)
     assert third == _counted(engine)
     assert third[village][1] == second[village][1] - 1
 
@@ -87,9 +76,9 @@ def test_village_counts_follow_the_register_through_moves_deaths_removals_and_re
     bad, _ = generate_defective_rows(seed=22)
     write_csv(tmp_path / "bad.csv", bad)
     import_file(engine, tmp_path / "bad.csv", dry_run=True)
-    assert _kept(engine) == third
+    assert village_counts(engine) == third
     import_file(engine, tmp_path / "bad.csv")
-    fourth = _kept(engine)
+    fourth = village_counts(engine)
     assert fourth == _counted(engine) and sum(i for _, _, i, _ in fourth.values()) > 0
 
 
@@ -99,7 +88,7 @@ def test_the_home_page_totals_are_the_sums_of_the_village_counts_in_the_users_re
     rows = list(generate_rows(400, seed=23))
     import_file(engine, write_rows(tmp_path / "r.csv", rows))
     county = rows[0][7][:6]
-    kept = _kept(engine)
+    kept = village_counts(engine)
     office = {"display_name": "x", "password_hash": "x"}
     with new_session(engine) as session:
         province = service.register_totals(session, User(username="p", role=Role.province_office, **office))
