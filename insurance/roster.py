@@ -58,9 +58,9 @@ RELATIONS: dict[str, str | None] = {
     "其他": None,
 }
 HEAD_RELATION = "户主"
-# A household without exactly one head is refused whole: (code, message before and after its household number).
 # An ID already used by an earlier accepted row: the message around the ID, the first row, the first row again.
 DUPLICATE_ID_PARTS = ("证件号码 ", " 与第 ", " 行重复 (ID number already used by row ", ")")
+# A household without exactly one head is refused whole: (code, message before and after its household number).
 HEAD_PROBLEMS: dict[str, tuple[str, str]] = {
     "no_head": ("户 ", " 没有户主，整户未导入 (household has no head)"),
     "two_heads": ("户 ", " 有多个户主，整户未导入 (household has more than one head)"),
