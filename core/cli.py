@@ -214,9 +214,9 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     from core.audit import Actor
     from core.db import get_engine, local_today
     from insurance import certificates
-    from insurance.roster import RosterUnreadable
-    from insurance.roster_import import ImportOptions, iter_issues, run_import
-    from insurance.roster_report import write_report
+    from insurance.register.roster import RosterUnreadable
+    from insurance.register.roster_import import ImportOptions, iter_issues, run_import
+    from insurance.register.roster_report import write_report
 
     path = Path(args.path)
     if not path.is_file():
@@ -366,8 +366,8 @@ def load_demo_roster(settings: Settings) -> str | None:
 
     from core.audit import Actor
     from core.db import get_engine, local_today
+    from insurance.register.roster_import import ImportOptions, run_import
     from insurance.roster_generator import generate_rows, write_csv
-    from insurance.roster_import import ImportOptions, run_import
 
     engine = get_engine(settings.effective_database_url)
     with engine.connect() as connection:

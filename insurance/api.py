@@ -41,8 +41,8 @@ from insurance.models import (
     ProductVersion,
     RosterImport,
 )
-from insurance.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
-from insurance.roster_report import iter_report_csv, write_report_xlsx
+from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
+from insurance.register.roster_report import iter_report_csv, write_report_xlsx
 from insurance.schemas import (
     BenefitPublic,
     CancelRequest,

@@ -52,7 +52,7 @@ from insurance.models import (
     ProductKind,
     ProductVersion,
 )
-from insurance.roster import HEAD_RELATION
+from insurance.register.roster import HEAD_RELATION
 
 log = logging.getLogger(__name__)
 

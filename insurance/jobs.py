@@ -11,8 +11,8 @@ from core.errors import DomainError
 from core.settings import get_settings
 from insurance import certificates, policies
 from insurance.models import Enrolment, RosterImport
-from insurance.roster import RosterUnreadable
-from insurance.roster_import import (
+from insurance.register.roster import RosterUnreadable
+from insurance.register.roster_import import (
     IMPORT_JOB,
     IMPORT_TIMEOUT,
     PROGRESS_KEY,

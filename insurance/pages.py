@@ -31,7 +31,7 @@ from insurance.models import (
     DocumentStatus,
     ProductVersion,
 )
-from insurance.roster import POVERTY_CAUSES
+from insurance.register.roster import POVERTY_CAUSES
 from insurance.schemas import GroupPolicyCreate
 
 router = APIRouter(include_in_schema=False)

@@ -55,7 +55,7 @@ from insurance.models import (
     ProductUnit,
     ProductVersion,
 )
-from insurance.roster import HEAD_RELATION
+from insurance.register.roster import HEAD_RELATION
 from insurance.schemas import (
     GroupPolicyCreate,
     IndustryPolicyCreate,

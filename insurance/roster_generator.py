@@ -42,8 +42,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from insurance.identifiers import ID_CHECK_CHARS, ID_WEIGHTS, id_check_char
-from insurance.roster import COLUMNS, HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
+from insurance.register.identifiers import ID_CHECK_CHARS, ID_WEIGHTS, id_check_char
+from insurance.register.roster import COLUMNS, HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
 
 ROSTER_DATE = date(2020, 6, 30)
 # The 18 counties of shared/data/README.md ("Counties"): Xiangxi (4331xx) and Huaihua (4312xx) poverty counties.

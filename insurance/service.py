@@ -17,7 +17,6 @@ from core.auth import PROVINCE_PREFIX, can_see_division, county_prefix
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Role, User
 from insurance.errors import DivisionNotFound
-from insurance.identifiers import validate_uscc
 from insurance.models import (
     Division,
     DivisionLevel,
@@ -29,7 +28,8 @@ from insurance.models import (
     RosterImportIssue,
     VillageRegisterCount,
 )
-from insurance.roster import HEAD_RELATION, RosterUnreadable, open_roster
+from insurance.register.identifiers import validate_uscc
+from insurance.register.roster import HEAD_RELATION, RosterUnreadable, open_roster
 
 PROVINCE_CODE = PROVINCE_PREFIX + "0000000000"
 DIVISIONS_FILE = Path(__file__).resolve().parent / "data" / "divisions_hunan.csv"

@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_MODULES = [
-    "insurance/identifiers.py",
+    "insurance/register/identifiers.py",
     "insurance/eligibility.py",
     "insurance/premiums.py",
     "claims/status.py",

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core.audit import Actor
-from insurance.roster import COLUMNS
-from insurance.roster_import import ImportOptions, ImportOutcome, run_import
+from insurance.register.roster import COLUMNS
+from insurance.register.roster_import import ImportOptions, ImportOutcome, run_import
 from tests.conftest import reset_database
 
 TODAY = date(2026, 11, 25)

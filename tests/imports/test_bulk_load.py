@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from insurance.register.roster_import import ImportOutcome
 from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
-from insurance.roster_import import ImportOutcome
 from tests.imports.builders import HEADER, import_file, register_schema, same_register_both_ways, write_rows
 
 BULK, ROW_BY_ROW = 1, 10**9  # bulk_min_rows

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insurance.roster import (
+from insurance.register.roster import (
     COLUMNS,
     OPTIONAL_COLUMNS,
     HeaderMap,
@@ -23,8 +23,8 @@ from insurance.roster import (
     map_header,
     open_roster,
 )
+from insurance.register.roster_import import canonical_copy_line, copy_line, staged_row
 from insurance.roster_generator import DEFAULT_COUNTIES, generate_defective_rows, generate_rows
-from insurance.roster_import import canonical_copy_line, copy_line, staged_row
 from tests.imports.builders import write_rows
 
 TODAY = date(2026, 11, 25)

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from insurance.register.roster_import import ImportOutcome
 from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv, write_xlsx
-from insurance.roster_import import ImportOutcome
 from tests.conftest import reset_database
 from tests.imports.builders import (
     HEADER,

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from insurance.identifiers import id_check_char
-from insurance.roster import RosterUnreadable
+from insurance.register.identifiers import id_check_char
+from insurance.register.roster import RosterUnreadable
+from insurance.register.roster_import import iter_issues
 from insurance.roster_generator import defective_totals, generate_defective_rows, generate_rows, write_csv, write_xlsx
-from insurance.roster_import import iter_issues
 from tests.imports.builders import HEADER, import_file, register_counts, write_rows
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from insurance.identifiers import id_check_char, uscc_check_char, validate_id_number, validate_uscc
+from insurance.register.identifiers import id_check_char, uscc_check_char, validate_id_number, validate_uscc
 
 TODAY = date(2026, 11, 25)
 

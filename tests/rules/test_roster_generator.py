@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from insurance import roster_generator as gen
-from insurance.identifiers import id_check_char, validate_id_number
-from insurance.roster import COLUMNS, HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
+from insurance.register.identifiers import id_check_char, validate_id_number
+from insurance.register.roster import COLUMNS, HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
 from insurance.roster_generator import (
     DEFAULT_COUNTIES,
     DEFECT_KINDS,

@@ -426,7 +426,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
 
 DIED_ON = date(YEAR, 10, 15)
 SYNC_DISCARDED_BUG = (
-    "insurance/roster_import.py _run: sync_cover_with_register runs in `with Session(bind=connection) as "
+    "insurance/register/roster_import.py _run: sync_cover_with_register runs in `with Session(bind=connection) as "
     "cover_session:` and only flushes; the connection is inside begin_nested(), so SQLAlchemy's default "
     "join_transaction_mode ('conservative_savepoint') gives the session its own SAVEPOINT, rolled back when the "
     "session closes uncommitted: the ended cover, its audit row and the certificate request are all discarded"

@@ -10,7 +10,7 @@ from datetime import date
 from itertools import chain
 from pathlib import Path
 
-from insurance.identifiers import ID_CHECK_CHARS, MIN_BIRTH_DATE, validate_id_number
+from insurance.register.identifiers import ID_CHECK_CHARS, MIN_BIRTH_DATE, validate_id_number
 
 
 @dataclass(frozen=True)

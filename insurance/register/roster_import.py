@@ -1,14 +1,14 @@
 """The roster import use case: stream a file into a staging table, check it as a whole in SQL, merge it.
 
 Why this shape: a province is 4.45 million rows, so nothing is held in memory beyond one batch. Row checks are
-pure Python (insurance.roster); checks that need the whole file (an ID used twice, a household without exactly
+pure Python (insurance.register.roster); checks that need the whole file (an ID used twice, a household without exactly
 one head) and the merge into the register are set-based SQL over a temporary staging table. Everything happens
 in one transaction: a crash or a killed process leaves the register as it was. The register changes inside a
 savepoint, so --strict and --dry-run can undo them and still keep the record of the attempt and its report.
 
 On PostgreSQL, a big roster for an empty register (the province's first) is a first load instead: the members go
 straight into the register while the file is read, and households are decided as their rows end (_first_load and
-insurance.roster_bulk), with the same result as the staged import, which tests hold side by side.
+insurance.register.roster_bulk), with the same result as the staged import, which tests hold side by side.
 """
 
 import csv
@@ -31,7 +31,7 @@ from core.audit import Actor
 from core.db import for_writing, utcnow
 from insurance import policies
 from insurance.models import ImportStatus, RosterImport
-from insurance.roster import (
+from insurance.register.roster import (
     DUPLICATE_ID_PARTS,
     HEAD_PROBLEMS,
     HEAD_RELATION,
@@ -49,7 +49,7 @@ from insurance.roster import (
     check_record,
     open_roster,
 )
-from insurance.roster_bulk import (
+from insurance.register.roster_bulk import (
     HOUSEHOLD_COPY_COLUMNS,
     MEMBER_COPY_COLUMNS,
     NULL,
@@ -1015,7 +1015,7 @@ def _first_load(
     import_id: int,
     issues: _Issues,
 ) -> tuple[ImportCounts, bool] | None:
-    """Loads a roster into an empty register while reading it (see insurance.roster_bulk); None when the roster
+    """Loads a roster into an empty register while reading it (see insurance.register.roster_bulk); None when the roster
     needs the staged path (a household's rows apart, the register not empty after all). A first pass that finds
     IDs used twice is undone, and a second one, knowing them, refuses them as the staged path does."""
     done = _load_as_read(connection, roster, options, counties, import_id, issues, frozenset())

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from insurance.roster import (
+from insurance.register.roster import (
     DUPLICATE_ID_PARTS,
     HEAD_PROBLEMS,
     HEAD_RELATION,
