@@ -72,8 +72,8 @@ from core.queue import get_queue, read_heartbeats, redis_from_url  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from insurance import certificates, outbox  # noqa: E402
 from insurance import service as insurance_service  # noqa: E402
+from insurance.demo.roster import generate_rows  # noqa: E402
 from insurance.models import Certificate, DocumentKind, DocumentRequest, Household  # noqa: E402
-from insurance.roster_generator import generate_rows  # noqa: E402
 
 PROVINCE_HOUSEHOLDS = 1_500_000
 SEED = 2026

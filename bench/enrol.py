@@ -52,6 +52,7 @@ from core.schemas import UserCreate  # noqa: E402
 from core.users import create_user  # noqa: E402
 from insurance import policies  # noqa: E402
 from insurance import service as insurance_service  # noqa: E402
+from insurance.demo.roster import generate_rows  # noqa: E402
 from insurance.eligibility import latest_eligible_exit_year  # noqa: E402
 from insurance.models import (  # noqa: E402
     Division,
@@ -62,7 +63,6 @@ from insurance.models import (  # noqa: E402
 )
 from insurance.register.identifiers import uscc_check_char  # noqa: E402
 from insurance.register.roster import HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS, SEX_LABELS  # noqa: E402
-from insurance.roster_generator import generate_rows  # noqa: E402
 from insurance.schemas import BenefitIn, GroupPolicyCreate, ProductVersionCreate  # noqa: E402
 
 PROVINCE = 4_450_000

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.common import database_url, libpq_conninfo  # noqa: E402
+from insurance.demo.roster import generate_rows, write_csv  # noqa: E402
 from insurance.register.roster import COLUMNS  # noqa: E402
-from insurance.roster_generator import generate_rows, write_csv  # noqa: E402
 
 PROVINCE = 4_450_000
 

@@ -366,8 +366,8 @@ def load_demo_roster(settings: Settings) -> str | None:
 
     from core.audit import Actor
     from core.db import get_engine, local_today
+    from insurance.demo.roster import generate_rows, write_csv
     from insurance.register.roster_import import ImportOptions, run_import
-    from insurance.roster_generator import generate_rows, write_csv
 
     engine = get_engine(settings.effective_database_url)
     with engine.connect() as connection:

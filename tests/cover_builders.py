@@ -17,10 +17,10 @@ from sqlmodel import Session
 from core.audit import Actor
 from core.models import Role, User
 from insurance import policies
+from insurance.demo.roster import generate_rows, write_csv
 from insurance.models import Coverage, Enrolment, EnrolmentNotice, Insurer, Member, Policy
 from insurance.register.roster import COLUMNS
 from insurance.register.roster_import import ImportOutcome
-from insurance.roster_generator import generate_rows, write_csv
 from insurance.schemas import GroupPolicyCreate
 from tests.builders import make_insurer, make_user
 from tests.imports.builders import import_file, write_rows

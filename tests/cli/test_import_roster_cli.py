@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from insurance.roster_generator import defective_totals, generate_defective_rows, generate_rows, write_csv
+from insurance.demo.roster import generate_rows, write_csv
 from tests.conftest import ROOT, run_cli
 from tests.imports.builders import HEADER, register_counts, write_rows
+from tests.roster_defects import defective_totals, generate_defective_rows
 
 CONTRACT_KEYS = {
     "rows",

@@ -11,8 +11,9 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from core.models import Role
-from insurance.roster_generator import defective_totals, generate_defective_rows, write_csv
+from insurance.demo.roster import write_csv
 from tests.builders import PASSWORD, make_user
+from tests.roster_defects import defective_totals, generate_defective_rows
 
 pytestmark = pytest.mark.e2e
 

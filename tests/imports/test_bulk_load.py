@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from insurance.demo.roster import generate_rows, write_csv
 from insurance.register.roster_import import ImportOutcome
-from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
 from tests.imports.builders import HEADER, import_file, register_schema, same_register_both_ways, write_rows
+from tests.roster_defects import generate_defective_rows
 
 BULK, ROW_BY_ROW = 1, 10**9  # bulk_min_rows
 REGISTER = ("household", "member")

@@ -13,6 +13,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from insurance.demo.names import DEFAULT_COUNTIES
+from insurance.demo.roster import generate_rows
 from insurance.register.roster import (
     COLUMNS,
     OPTIONAL_COLUMNS,
@@ -24,8 +26,8 @@ from insurance.register.roster import (
     open_roster,
 )
 from insurance.register.roster_import import canonical_copy_line, copy_line, staged_row
-from insurance.roster_generator import DEFAULT_COUNTIES, generate_defective_rows, generate_rows
 from tests.imports.builders import write_rows
+from tests.roster_defects import generate_defective_rows
 
 TODAY = date(2026, 11, 25)
 COUNTIES = frozenset(c[:6] for c in DEFAULT_COUNTIES)

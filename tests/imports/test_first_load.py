@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from insurance.demo.roster import generate_rows, write_csv, write_xlsx
 from insurance.register.roster_import import ImportOutcome
-from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv, write_xlsx
 from tests.conftest import reset_database
 from tests.imports.builders import (
     HEADER,
@@ -25,6 +25,7 @@ from tests.imports.builders import (
     same_register_both_ways,
     write_rows,
 )
+from tests.roster_defects import generate_defective_rows
 
 FIRST_LOAD, STAGED = 0, 10**15  # first_load_min_bytes
 STATUS_HEADER = [*HEADER, "人员状态", "状态变动日期"]

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from insurance.demo.roster import generate_rows, write_csv, write_xlsx
 from insurance.register.identifiers import id_check_char
 from insurance.register.roster import RosterUnreadable
 from insurance.register.roster_import import iter_issues
-from insurance.roster_generator import defective_totals, generate_defective_rows, generate_rows, write_csv, write_xlsx
 from tests.imports.builders import HEADER, import_file, register_counts, write_rows
+from tests.roster_defects import defective_totals, generate_defective_rows
 
 
 def test_a_good_roster_goes_in_whole(engine: Engine, tmp_path: Path) -> None:

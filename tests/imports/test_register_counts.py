@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 from core.db import new_session
 from core.models import Role, User
 from insurance import service
-from insurance.roster_generator import generate_defective_rows, generate_rows, write_csv
+from insurance.demo.roster import generate_rows, write_csv
 from tests.imports.builders import HEADER, import_file, village_counts, write_rows
+from tests.roster_defects import generate_defective_rows
 
 
 def _counted(engine: Engine) -> dict[str, tuple[str, int, int, int]]:

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from insurance.demo.roster import generate_rows
 from insurance.register.roster import RosterUnreadable
 from insurance.register.roster_import import iter_issues
-from insurance.roster_generator import generate_rows
 from tests.imports.builders import HEADER, import_file, register_counts, write_rows
 
 

@@ -12,24 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from insurance import roster_generator as gen
-from insurance.register.identifiers import id_check_char, validate_id_number
-from insurance.register.roster import COLUMNS, HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
-from insurance.roster_generator import (
+from insurance.demo import roster as gen
+from insurance.demo.names import (
     DEFAULT_COUNTIES,
-    DEFECT_KINDS,
     ETHNICITIES,
     RARE_CHARACTERS,
     ROSTER_DATE,
-    Expectation,
     county_names,
-    defective_totals,
-    generate_defective_rows,
-    generate_rows,
     village_names,
-    write_csv,
-    write_xlsx,
 )
+from insurance.demo.roster import generate_rows, write_csv, write_xlsx
+from insurance.register.identifiers import id_check_char, validate_id_number
+from insurance.register.roster import COLUMNS, HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
+from tests.roster_defects import DEFECT_KINDS, Expectation, defective_totals, generate_defective_rows
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 VILLAGE_CODE = re.compile(r"^\d{6}[12]\d{2}\d{3}$")

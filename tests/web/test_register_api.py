@@ -13,10 +13,11 @@ from sqlmodel import Session, func, select
 from core.models import Role
 from core.queue import get_queue, redis_from_url
 from core.settings import Settings, get_settings
+from insurance.demo.roster import generate_rows
 from insurance.models import RosterImport
-from insurance.roster_generator import generate_defective_rows, generate_rows
 from tests.builders import bearer, login_page, make_user
 from tests.imports.builders import import_file, write_rows
+from tests.roster_defects import generate_defective_rows
 
 HUAYUAN = "433124"
 
