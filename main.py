@@ -22,7 +22,7 @@ from insurance import api as insurance_api
 from insurance import pages as insurance_pages
 from insurance import policies
 from insurance import service as insurance_service
-from insurance.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
+from insurance.cover.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
 
 log = logging.getLogger("tehuibao")
 

@@ -59,21 +59,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
-from bench.common import database_url  # noqa: E402
-from core import signing  # noqa: E402
-from core.audit import Actor  # noqa: E402
-from core.db import local_today, make_engine, new_session  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.queue import get_queue, read_heartbeats, redis_from_url  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from insurance import certificates, outbox  # noqa: E402
-from insurance import service as insurance_service  # noqa: E402
-from insurance.demo.roster import generate_rows  # noqa: E402
-from insurance.models import Certificate, DocumentKind, DocumentRequest, Household  # noqa: E402
+from bench.common import database_url
+from core import signing
+from core.audit import Actor
+from core.db import local_today, make_engine, new_session
+from core.migrate import upgrade
+from core.queue import get_queue, read_heartbeats, redis_from_url
+from core.settings import Settings
+from insurance import certificates, outbox
+from insurance import service as insurance_service
+from insurance.certificates.models import Certificate, DocumentKind, DocumentRequest
+from insurance.demo.roster import generate_rows
+from insurance.register.models import Household
 
 PROVINCE_HOUSEHOLDS = 1_500_000
 SEED = 2026

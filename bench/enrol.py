@@ -39,31 +39,26 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
+import psycopg
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
-from bench.common import database_url, libpq_conninfo  # noqa: E402
-from core.audit import Actor  # noqa: E402
-from core.db import make_engine, new_session, utcnow  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.models import Role, User  # noqa: E402
-from core.schemas import UserCreate  # noqa: E402
-from core.users import create_user  # noqa: E402
-from insurance import policies  # noqa: E402
-from insurance import service as insurance_service  # noqa: E402
-from insurance.demo.roster import generate_rows  # noqa: E402
-from insurance.eligibility import latest_eligible_exit_year  # noqa: E402
-from insurance.models import (  # noqa: E402
-    Division,
-    DivisionLevel,
-    ImportStatus,
-    Policy,
-    RosterImport,
-)
-from insurance.register.identifiers import uscc_check_char  # noqa: E402
-from insurance.register.roster import HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS, SEX_LABELS  # noqa: E402
-from insurance.schemas import BenefitIn, GroupPolicyCreate, ProductVersionCreate  # noqa: E402
+from bench.common import database_url, libpq_conninfo
+from core.audit import Actor
+from core.db import make_engine, new_session, utcnow
+from core.migrate import upgrade
+from core.models import Role, User
+from core.schemas import UserCreate
+from core.users import create_user
+from insurance import policies
+from insurance import service as insurance_service
+from insurance.cover.models import Policy
+from insurance.demo.roster import generate_rows
+from insurance.eligibility import latest_eligible_exit_year
+from insurance.register.identifiers import uscc_check_char
+from insurance.register.models import Division, DivisionLevel, ImportStatus, RosterImport
+from insurance.register.roster import HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS, SEX_LABELS
+from insurance.schemas import BenefitIn, GroupPolicyCreate, ProductVersionCreate
 
 PROVINCE = 4_450_000
 PRODUCT = "th_family"

@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from bench.common import database_url, libpq_conninfo  # noqa: E402
-from insurance.demo.roster import generate_rows, write_csv  # noqa: E402
-from insurance.register.roster import COLUMNS  # noqa: E402
+from bench.common import database_url, libpq_conninfo
+from insurance.demo.roster import generate_rows, write_csv
+from insurance.register.roster import COLUMNS
 
 PROVINCE = 4_450_000
 

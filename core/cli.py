@@ -121,7 +121,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
     from core.db import get_engine, new_session
     from core.errors import DomainError
     from core.schemas import UserCreate
-    from insurance.models import Insurer
+    from insurance.register.models import Insurer
 
     session = new_session(get_engine(settings.effective_database_url))
     try:

@@ -23,24 +23,20 @@ from core.ratelimit import RateLimiter
 from core.schemas import Page
 from core.storage import get_store
 from insurance import certificates, policies, service
-from insurance.eligibility import CoverAnswer
-from insurance.models import (
+from insurance.certificates.models import DocumentStatus
+from insurance.cover.models import (
     PERIL_LABELS,
-    Division,
-    DocumentStatus,
     Enrolment,
     EnrolmentNotice,
-    Household,
     InsuredObject,
-    Insurer,
-    Member,
     Policy,
     PolicyStatus,
     ProductBenefit,
     ProductKind,
     ProductVersion,
-    RosterImport,
 )
+from insurance.eligibility import CoverAnswer
+from insurance.register.models import Division, Household, Insurer, Member, RosterImport
 from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
 from insurance.register.roster_report import iter_report_csv, write_report_xlsx
 from insurance.schemas import (

@@ -30,21 +30,13 @@ from core.settings import Settings
 from core.storage import get_store
 from core.templating import render_print
 from insurance import policies
-from insurance.models import (
+from insurance.certificates.models import Certificate, CertificateStatus, DocumentKind, DocumentRequest, DocumentStatus
+from insurance.cover.models import (
     UNIT_LABELS,
-    Certificate,
-    CertificateStatus,
     Coverage,
     CoverStatus,
-    Division,
-    DocumentKind,
-    DocumentRequest,
-    DocumentStatus,
     EnrolmentNotice,
-    Household,
     InsuredObject,
-    Insurer,
-    Member,
     Policy,
     PolicyStatus,
     Product,
@@ -52,6 +44,7 @@ from insurance.models import (
     ProductKind,
     ProductVersion,
 )
+from insurance.register.models import Division, Household, Insurer, Member
 from insurance.register.roster import HEAD_RELATION
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from core.db import get_engine, local_today
 from core.errors import DomainError
 from core.settings import get_settings
 from insurance import certificates, policies
-from insurance.models import Enrolment, RosterImport
+from insurance.cover.models import Enrolment
+from insurance.register.models import RosterImport
 from insurance.register.roster import RosterUnreadable
 from insurance.register.roster_import import (
     IMPORT_JOB,

@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.db import utcnow
-from insurance.models import DocumentKind, DocumentRequest, DocumentStatus, Household
+from insurance.certificates.models import DocumentKind, DocumentRequest, DocumentStatus
+from insurance.register.models import Household
 
 
 def request_certificates(connection: sa.Connection, households: sa.Select[Any], policy_id: int, reason: str) -> int:

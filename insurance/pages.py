@@ -15,22 +15,18 @@ from core.models import Role, User
 from core.templating import render
 from insurance import certificates, policies, service
 from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import, verify_limiter
-from insurance.models import (
+from insurance.certificates.models import DOCUMENT_KIND_LABELS, DOCUMENT_STATUS_LABELS, DocumentStatus
+from insurance.cover.models import (
     COVER_STATUS_LABELS,
-    DIVISION_LEVEL_LABELS,
-    DOCUMENT_KIND_LABELS,
-    DOCUMENT_STATUS_LABELS,
     ENROLMENT_STATUS_LABELS,
-    MEMBER_STATUS_LABELS,
     OBJECTION_STATUS_LABELS,
     PERIL_LABELS,
     POLICY_STATUS_LABELS,
-    POVERTY_ATTRIBUTE_LABELS,
     PRODUCT_KIND_LABELS,
     UNIT_LABELS,
-    DocumentStatus,
     ProductVersion,
 )
+from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
 from insurance.register.roster import POVERTY_CAUSES
 from insurance.schemas import GroupPolicyCreate
 

@@ -28,23 +28,17 @@ from core.masking import mask_id_number
 from core.models import Role, User
 from insurance import eligibility, outbox, premiums
 from insurance import service as insurance_service
-from insurance.models import (
+from insurance.certificates.models import DocumentKind
+from insurance.cover.models import (
     UNIT_LABELS,
     Coverage,
     CoverConflict,
     CoverStatus,
-    Division,
-    DivisionLevel,
-    DocumentKind,
     Enrolment,
     EnrolmentNotice,
     EnrolmentStatus,
-    Household,
     InsuredObject,
-    Insurer,
     InsurerProduct,
-    Member,
-    MemberStatus,
     NoticeObjection,
     ObjectionStatus,
     Policy,
@@ -55,6 +49,7 @@ from insurance.models import (
     ProductUnit,
     ProductVersion,
 )
+from insurance.register.models import Division, DivisionLevel, Household, Insurer, Member, MemberStatus
 from insurance.register.roster import HEAD_RELATION
 from insurance.schemas import (
     GroupPolicyCreate,

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from insurance.cover.models import PERIL_LABELS, ProductUnit
 from insurance.eligibility import MovedOutCover
-from insurance.models import PERIL_LABELS, DivisionLevel, ProductUnit
+from insurance.register.models import DivisionLevel
 
 
 class DivisionPublic(BaseModel):

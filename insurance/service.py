@@ -17,7 +17,8 @@ from core.auth import PROVINCE_PREFIX, can_see_division, county_prefix
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Role, User
 from insurance.errors import DivisionNotFound
-from insurance.models import (
+from insurance.register.identifiers import validate_uscc
+from insurance.register.models import (
     Division,
     DivisionLevel,
     Household,
@@ -28,7 +29,6 @@ from insurance.models import (
     RosterImportIssue,
     VillageRegisterCount,
 )
-from insurance.register.identifiers import validate_uscc
 from insurance.register.roster import HEAD_RELATION, RosterUnreadable, open_roster
 
 PROVINCE_CODE = PROVINCE_PREFIX + "0000000000"

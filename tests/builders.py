@@ -8,8 +8,8 @@ from core.audit import Actor
 from core.models import Role, User
 from core.schemas import UserCreate
 from insurance import service as insurance_service
-from insurance.models import Insurer
 from insurance.register.identifiers import uscc_check_char
+from insurance.register.models import Insurer
 
 PASSWORD = "correct-horse-42"
 

@@ -17,8 +17,9 @@ from sqlmodel import Session
 from core.audit import Actor
 from core.models import Role, User
 from insurance import policies
+from insurance.cover.models import Coverage, Enrolment, EnrolmentNotice, Policy
 from insurance.demo.roster import generate_rows, write_csv
-from insurance.models import Coverage, Enrolment, EnrolmentNotice, Insurer, Member, Policy
+from insurance.register.models import Insurer, Member
 from insurance.register.roster import COLUMNS
 from insurance.register.roster_import import ImportOutcome
 from insurance.schemas import GroupPolicyCreate

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from core import pdf
 from core.settings import Settings
 from insurance import certificates
-from insurance.models import Certificate, Policy
+from insurance.certificates.models import Certificate
+from insurance.cover.models import Policy
 from tests.cover_builders import (
     Cast,
     Register,

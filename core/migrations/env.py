@@ -4,7 +4,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401 - registers the tables
-import insurance.models  # noqa: F401
+import insurance.certificates.models
+import insurance.cover.models
+import insurance.register.models  # noqa: F401
 from core.db import get_engine
 
 config = context.config

@@ -30,7 +30,7 @@ from core import audit, queue
 from core.audit import Actor
 from core.db import for_writing, utcnow
 from insurance import policies
-from insurance.models import ImportStatus, RosterImport
+from insurance.register.models import ImportStatus, RosterImport
 from insurance.register.roster import (
     DUPLICATE_ID_PARTS,
     HEAD_PROBLEMS,

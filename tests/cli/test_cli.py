@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.models import AuditLog, User
-from insurance.models import Division
+from insurance.register.models import Division
 from tests.conftest import run_cli
 
 

@@ -17,7 +17,7 @@ from core.audit import Actor
 from core.settings import Settings
 from core.storage import get_store
 from insurance import certificates, policies
-from insurance.models import Certificate
+from insurance.certificates.models import Certificate
 from insurance.register.roster_import import ImportOptions, run_import
 from insurance.schemas import IndustryPolicyCreate
 from tests.cover_builders import (

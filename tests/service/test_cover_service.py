@@ -14,7 +14,7 @@ from sqlmodel import Session
 from core.audit import Actor
 from core.errors import Conflict, Invalid
 from insurance import policies
-from insurance.models import CoverStatus, PolicyStatus
+from insurance.cover.models import CoverStatus, PolicyStatus
 from insurance.schemas import BenefitIn, ObjectionCreate, ObjectionResolve, ProductVersionCreate
 from tests.cover_builders import (
     AFTER_WINDOW,

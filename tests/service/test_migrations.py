@@ -6,7 +6,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401 - registers the tables
-import insurance.models  # noqa: F401
+import insurance.certificates.models
+import insurance.cover.models
+import insurance.register.models  # noqa: F401
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:

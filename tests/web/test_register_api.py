@@ -14,7 +14,7 @@ from core.models import Role
 from core.queue import get_queue, redis_from_url
 from core.settings import Settings, get_settings
 from insurance.demo.roster import generate_rows
-from insurance.models import RosterImport
+from insurance.register.models import RosterImport
 from tests.builders import bearer, login_page, make_user
 from tests.imports.builders import import_file, write_rows
 from tests.roster_defects import generate_defective_rows
@@ -223,7 +223,7 @@ def test_an_import_whose_worker_died_is_marked_failed_by_the_sweeper(
 
     from core.db import utcnow
     from insurance.jobs import enqueue_queued_imports
-    from insurance.models import RosterImport
+    from insurance.register.models import RosterImport
 
     make_user(session, Role.province_office, username="province")
     headers = bearer(client, "province")
