@@ -21,8 +21,8 @@ from core.templating import render
 from insurance import api as insurance_api
 from insurance import pages as insurance_pages
 from insurance import policies
-from insurance import service as insurance_service
 from insurance.cover.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
+from insurance.register import service as register_service
 
 log = logging.getLogger("tehuibao")
 
@@ -113,21 +113,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def home(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
         context: dict[str, object] = {}
         if user.role in (Role.province_office, Role.county_office):
-            context["totals"] = insurance_service.register_totals(session, user)
-            context["imports"], _ = insurance_service.list_imports(session, user, limit=5)
+            context["totals"] = register_service.register_totals(session, user)
+            context["imports"], _ = register_service.list_imports(session, user, limit=5)
         if user.role in (Role.county_office, Role.insurer_handler, Role.insurer_supervisor):
             context["policies"], _ = policies.list_policies(session, user, limit=10)
             context["last_enrolment"] = policies.last_enrolments(session, context["policies"])
             context["policy_labels"] = POLICY_STATUS_LABELS
             context["enrolment_labels"] = ENROLMENT_STATUS_LABELS
         if user.role == Role.province_office:
-            context["prefectures"] = insurance_service.list_prefectures_with_counties(session, on=local_today())
+            context["prefectures"] = register_service.list_prefectures_with_counties(session, on=local_today())
         elif user.role == Role.county_office:
-            county = insurance_service.get_division(session, user, county_prefix(user) or "")
+            county = register_service.get_division(session, user, county_prefix(user) or "")
             context["county"] = county
-            context["children"] = insurance_service.list_children(session, county)
+            context["children"] = register_service.list_children(session, county)
         elif user.role in (Role.insurer_handler, Role.insurer_supervisor):
-            context["insurer"] = insurance_service.find_insurer(session, user.insurer_id)
+            context["insurer"] = register_service.find_insurer(session, user.insurer_id)
         elif user.role == Role.admin:
             context["users"], context["user_count"] = users.list_users(session, limit=20)
             context["entries"], _ = audit.list_entries(session, limit=10)

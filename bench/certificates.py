@@ -70,10 +70,11 @@ from core.db import local_today, make_engine, new_session
 from core.migrate import upgrade
 from core.queue import get_queue, read_heartbeats, redis_from_url
 from core.settings import Settings
-from insurance import certificates, outbox
-from insurance import service as insurance_service
+from insurance import certificates
+from insurance.certificates import outbox
 from insurance.certificates.models import Certificate, DocumentKind, DocumentRequest
 from insurance.demo.roster import generate_rows
+from insurance.register import service as register_service
 from insurance.register.models import Household
 
 PROVINCE_HOUSEHOLDS = 1_500_000
@@ -168,7 +169,7 @@ def _set_up(engine: Engine, workdir: Path, singles: int, booklet: int) -> Progra
     from tests.cover_builders import REGISTERED, enrol, import_register, issue, make_cast, make_group_policy
 
     with new_session(engine) as session:
-        insurance_service.seed_divisions(session, Actor.system("bench"))
+        register_service.seed_divisions(session, Actor.system("bench"))
         cast = make_cast(session)
         rows, village = _register_rows(booklet + singles + 1, booklet)
         register = import_register(engine, workdir, rows, registered=REGISTERED)

@@ -51,14 +51,14 @@ from core.models import Role, User
 from core.schemas import UserCreate
 from core.users import create_user
 from insurance import policies
-from insurance import service as insurance_service
+from insurance.cover.eligibility import latest_eligible_exit_year
 from insurance.cover.models import Policy
+from insurance.cover.schemas import BenefitIn, GroupPolicyCreate, ProductVersionCreate
 from insurance.demo.roster import generate_rows
-from insurance.eligibility import latest_eligible_exit_year
+from insurance.register import service as register_service
 from insurance.register.identifiers import uscc_check_char
 from insurance.register.models import Division, DivisionLevel, ImportStatus, RosterImport
 from insurance.register.roster import HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS, SEX_LABELS
-from insurance.schemas import BenefitIn, GroupPolicyCreate, ProductVersionCreate
 
 PROVINCE = 4_450_000
 PRODUCT = "th_family"
@@ -85,10 +85,10 @@ class Cast:
 def _set_up_programme(engine: Engine) -> Cast:
     actor = Actor.system("bench")
     with new_session(engine) as session:
-        insurance_service.seed_divisions(session, actor)
+        register_service.seed_divisions(session, actor)
         policies.seed_products(session, actor)
         first17 = "91430000MA4BENCH1"
-        insurer = insurance_service.ensure_insurer(
+        insurer = register_service.ensure_insurer(
             session,
             actor,
             uscc=first17 + uscc_check_char(first17),

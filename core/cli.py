@@ -43,19 +43,19 @@ def seed(settings: Settings, demo: bool) -> dict[str, object]:
     from core.db import get_engine, new_session
     from core.schemas import UserCreate
     from insurance import policies
-    from insurance import service as insurance_service
+    from insurance.register import service as register_service
 
     actor = Actor.system("seed")
     session = new_session(get_engine(settings.effective_database_url))
     try:
-        report = insurance_service.seed_divisions(session, actor)
+        report = register_service.seed_divisions(session, actor)
         catalogue = policies.seed_products(session, actor)
         result: dict[str, object] = {
             "divisions": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
             "products": {"created": catalogue.products_created, "versions_created": catalogue.versions_created},
         }
         if demo:
-            insurer = insurance_service.ensure_insurer(session, actor, **DEMO_INSURER)
+            insurer = register_service.ensure_insurer(session, actor, **DEMO_INSURER)
             policies.ensure_offers(session, actor, insurer, [p.code for p in policies.list_products(session)])
             created = []
             for username, display_name, role, scope in DEMO_USERS:
@@ -389,7 +389,7 @@ def load_demo_cover(settings: Settings) -> str | None:
     from core.audit import Actor
     from core.db import get_engine, local_today, new_session
     from insurance import policies
-    from insurance.schemas import GroupPolicyCreate
+    from insurance.cover.schemas import GroupPolicyCreate
 
     session = new_session(get_engine(settings.effective_database_url))
     try:

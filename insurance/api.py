@@ -22,8 +22,16 @@ from core.queue import read_json, try_enqueue
 from core.ratelimit import RateLimiter
 from core.schemas import Page
 from core.storage import get_store
-from insurance import certificates, policies, service
+from insurance import certificates, policies
 from insurance.certificates.models import DocumentStatus
+from insurance.certificates.schemas import (
+    DocumentPublic,
+    DocumentVillagePublic,
+    RetryPublic,
+    RetryRequest,
+    VerificationPublic,
+)
+from insurance.cover.eligibility import CoverAnswer
 from insurance.cover.models import (
     PERIL_LABELS,
     Enrolment,
@@ -35,32 +43,19 @@ from insurance.cover.models import (
     ProductKind,
     ProductVersion,
 )
-from insurance.eligibility import CoverAnswer
-from insurance.register.models import Division, Household, Insurer, Member, RosterImport
-from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
-from insurance.register.roster_report import iter_report_csv, write_report_xlsx
-from insurance.schemas import (
+from insurance.cover.schemas import (
     BenefitPublic,
     CancelRequest,
     CoverAnswerPublic,
-    DivisionDetail,
-    DivisionPublic,
-    DocumentPublic,
-    DocumentVillagePublic,
     EnrolmentPublic,
     EnrolRequest,
     GroupPolicyCreate,
     HouseholdCover,
-    HouseholdDetail,
-    HouseholdPublic,
-    ImportIssuePublic,
     IndustryPolicyCreate,
     InsuredObjectPublic,
     InsurerCreate,
     InsurerDetail,
-    InsurerPublic,
     MemberCoverLine,
-    MemberPublic,
     NoticeCreate,
     NoticeLine,
     NoticePublic,
@@ -72,10 +67,20 @@ from insurance.schemas import (
     ProductVersionCreate,
     ProductVersionPublic,
     RenewalCreate,
-    RetryPublic,
-    RetryRequest,
+)
+from insurance.register import service
+from insurance.register.models import Division, Household, Insurer, Member, RosterImport
+from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
+from insurance.register.roster_report import iter_report_csv, write_report_xlsx
+from insurance.register.schemas import (
+    DivisionDetail,
+    DivisionPublic,
+    HouseholdDetail,
+    HouseholdPublic,
+    ImportIssuePublic,
+    InsurerPublic,
+    MemberPublic,
     RosterImportPublic,
-    VerificationPublic,
 )
 
 router = APIRouter(prefix="/api", tags=["insurance"])

@@ -13,7 +13,7 @@ from core.db import local_today
 from core.errors import DomainError, Forbidden, Invalid
 from core.models import Role, User
 from core.templating import render
-from insurance import certificates, policies, service
+from insurance import certificates, policies
 from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import, verify_limiter
 from insurance.certificates.models import DOCUMENT_KIND_LABELS, DOCUMENT_STATUS_LABELS, DocumentStatus
 from insurance.cover.models import (
@@ -26,9 +26,10 @@ from insurance.cover.models import (
     UNIT_LABELS,
     ProductVersion,
 )
+from insurance.cover.schemas import GroupPolicyCreate
+from insurance.register import service
 from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
 from insurance.register.roster import POVERTY_CAUSES
-from insurance.schemas import GroupPolicyCreate
 
 router = APIRouter(include_in_schema=False)
 CAUSE_LABELS = {code: label for label, code in POVERTY_CAUSES.items()}

@@ -26,9 +26,9 @@ from core.db import PROGRAMME_TZ, for_writing, local_date, new_session, utcnow
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
-from insurance import eligibility, outbox, premiums
-from insurance import service as insurance_service
+from insurance.certificates import outbox
 from insurance.certificates.models import DocumentKind
+from insurance.cover import eligibility, premiums
 from insurance.cover.models import (
     UNIT_LABELS,
     Coverage,
@@ -49,9 +49,7 @@ from insurance.cover.models import (
     ProductUnit,
     ProductVersion,
 )
-from insurance.register.models import Division, DivisionLevel, Household, Insurer, Member, MemberStatus
-from insurance.register.roster import HEAD_RELATION
-from insurance.schemas import (
+from insurance.cover.schemas import (
     GroupPolicyCreate,
     IndustryPolicyCreate,
     InsurerCreate,
@@ -60,6 +58,9 @@ from insurance.schemas import (
     ProductVersionCreate,
     RenewalCreate,
 )
+from insurance.register import service as register_service
+from insurance.register.models import Division, DivisionLevel, Household, Insurer, Member, MemberStatus
+from insurance.register.roster import HEAD_RELATION
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "products.json"
 CERTIFICATE = DocumentKind.household_certificate.value
@@ -330,10 +331,10 @@ def subsidy_shares(version: ProductVersion) -> premiums.SubsidyShares:
 def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer:
     if user.role != Role.admin:
         raise Forbidden("只有系统管理员可以登记保险公司 (only an administrator registers insurers)")
-    code = insurance_service.valid_uscc(data.uscc)
+    code = register_service.valid_uscc(data.uscc)
     if session.exec(select(Insurer.id).where(Insurer.uscc == code)).first() is not None:
         raise Conflict(f"统一社会信用代码 {code} 已登记 (insurer already registered)", field="uscc")
-    insurer = insurance_service.add_insurer(
+    insurer = register_service.add_insurer(
         session,
         Actor.of(user),
         uscc=code,
@@ -350,7 +351,7 @@ def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer
 def set_insurer_products(session: Session, user: User, insurer_id: int, codes: list[str]) -> list[str]:
     if user.role != Role.admin:
         raise Forbidden("只有系统管理员可以修改保险公司的产品 (only an administrator changes offers)")
-    insurer = insurance_service.get_insurer(session, insurer_id)
+    insurer = register_service.get_insurer(session, insurer_id)
     before = insurer_products(session, insurer.id or 0)
     _set_offers(session, insurer, codes)
     audit.record(
@@ -1398,7 +1399,7 @@ def sync_cover_with_register(session: Session, actor: Actor, *, changed_since: d
 
 
 def _household_by_no(session: Session, household_no: str, field: str) -> Household:
-    household = insurance_service.find_household(session, household_no)
+    household = register_service.find_household(session, household_no)
     if household is None:
         raise Invalid(
             f"户编号 {household_no} 不在建档立卡名册中 (not on the register)", code="household_not_found", field=field
@@ -1443,7 +1444,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     shares = subsidy_shares(version)
     cooperative_uscc = None
     if data.cooperative_uscc:
-        cooperative_uscc = insurance_service.valid_uscc(data.cooperative_uscc, field="cooperative_uscc")
+        cooperative_uscc = register_service.valid_uscc(data.cooperative_uscc, field="cooperative_uscc")
         if not data.cooperative_name:
             raise Invalid("请填写合作社名称 (cooperative name required)", field="cooperative_name")
     elif len({o.household_no.strip() for o in data.objects}) > 1:

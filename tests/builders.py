@@ -7,7 +7,7 @@ from core import users
 from core.audit import Actor
 from core.models import Role, User
 from core.schemas import UserCreate
-from insurance import service as insurance_service
+from insurance.register import service as register_service
 from insurance.register.identifiers import uscc_check_char
 from insurance.register.models import Insurer
 
@@ -16,7 +16,7 @@ PASSWORD = "correct-horse-42"
 
 def make_insurer(session: Session, *, short_name: str = "测试保险", seq: str = "0000001") -> Insurer:
     first17 = f"91430000MA4{seq[:6]}"
-    return insurance_service.ensure_insurer(
+    return register_service.ensure_insurer(
         session,
         Actor.system("test"),
         uscc=first17 + uscc_check_char(first17),

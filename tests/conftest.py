@@ -16,7 +16,7 @@ from core.audit import Actor
 from core.db import make_engine, new_session
 from core.migrate import upgrade
 from core.settings import Settings
-from insurance import service as insurance_service
+from insurance.register import service as register_service
 from main import create_app
 from tests import infra
 
@@ -78,7 +78,7 @@ def reset_database(engine: Engine) -> None:
             if _has_sqlite_sequence(connection):
                 connection.execute(text("DELETE FROM sqlite_sequence"))
     with new_session(engine) as session:
-        insurance_service.seed_divisions(session, Actor.system("test"))
+        register_service.seed_divisions(session, Actor.system("test"))
 
 
 def _has_sqlite_sequence(connection) -> bool:  # noqa: ANN001

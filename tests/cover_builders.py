@@ -18,11 +18,11 @@ from core.audit import Actor
 from core.models import Role, User
 from insurance import policies
 from insurance.cover.models import Coverage, Enrolment, EnrolmentNotice, Policy
+from insurance.cover.schemas import GroupPolicyCreate
 from insurance.demo.roster import generate_rows, write_csv
 from insurance.register.models import Insurer, Member
 from insurance.register.roster import COLUMNS
 from insurance.register.roster_import import ImportOutcome
-from insurance.schemas import GroupPolicyCreate
 from tests.builders import make_insurer, make_user
 from tests.imports.builders import import_file, write_rows
 

@@ -8,8 +8,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RULE_MODULES = [
     "insurance/register/identifiers.py",
-    "insurance/eligibility.py",
-    "insurance/premiums.py",
+    "insurance/cover/eligibility.py",
+    "insurance/cover/premiums.py",
     "claims/status.py",
     "claims/adjudication.py",
 ]

@@ -40,7 +40,7 @@ ETHNICITIES: tuple[str, ...] = ("汉族", "苗族", "土家族", "侗族", "瑶�
 # Given-name characters that GB2312 (and for 𠮷, 䶮 even GBK) lacks: they prove that GB18030 round-trips.
 RARE_CHARACTERS = "𠮷䶮赟堃昇喆玥镕旻珺祎垚"
 RARE_NAME_RATE = 1 / 200
-DIVISIONS_CSV = Path(__file__).resolve().parent.parent / "data" / "divisions_hunan.csv"
+DIVISIONS_CSV = Path(__file__).resolve().parent.parent / "register" / "data" / "divisions_hunan.csv"
 
 _DATE_EPOCH = date(1900, 1, 1)  # day 0 of the date tables; GB 11643 validators refuse earlier births
 _MAX_AGE_YEARS = 100

@@ -8,8 +8,8 @@ from sqlalchemy.engine import Engine
 
 from core.db import new_session
 from core.models import Role, User
-from insurance import service
 from insurance.demo.roster import generate_rows, write_csv
+from insurance.register import service
 from tests.imports.builders import HEADER, import_file, village_counts, write_rows
 from tests.roster_defects import generate_defective_rows
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insurance.eligibility import (
+from insurance.cover.eligibility import (
     COVER_REASON_LABELS,
     BenefitTerms,
     CoverLine,

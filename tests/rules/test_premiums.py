@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insurance.premiums import (
+from insurance.cover.premiums import (
     SubsidyShares,
     group_premium,
     line_premium,

@@ -18,8 +18,8 @@ from core.settings import Settings
 from core.storage import get_store
 from insurance import certificates, policies
 from insurance.certificates.models import Certificate
+from insurance.cover.schemas import IndustryPolicyCreate
 from insurance.register.roster_import import ImportOptions, run_import
-from insurance.schemas import IndustryPolicyCreate
 from tests.cover_builders import (
     enrol,
     fetch,

@@ -15,7 +15,7 @@ from core.audit import Actor
 from core.errors import Conflict, Invalid
 from insurance import policies
 from insurance.cover.models import CoverStatus, PolicyStatus
-from insurance.schemas import BenefitIn, ObjectionCreate, ObjectionResolve, ProductVersionCreate
+from insurance.cover.schemas import BenefitIn, ObjectionCreate, ObjectionResolve, ProductVersionCreate
 from tests.cover_builders import (
     AFTER_WINDOW,
     BIRTH_DATE,

@@ -19,8 +19,8 @@ from core.models import Role
 from core.queue import get_queue, redis_from_url
 from core.settings import Settings
 from insurance import policies
+from insurance.cover.schemas import ObjectionCreate, ObjectionResolve
 from insurance.register.identifiers import uscc_check_char
-from insurance.schemas import ObjectionCreate, ObjectionResolve
 from tests.builders import bearer, make_insurer, make_user
 from tests.cover_builders import (
     COOPERATIVE_USCC,

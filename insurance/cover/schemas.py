@@ -1,4 +1,5 @@
-"""What the coverage API reads and writes."""
+"""What the cover API reads and writes: products, insurers' offers, policies, enrolments, notices, objections,
+and the cover answer."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -6,113 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from insurance.cover.eligibility import MovedOutCover
 from insurance.cover.models import PERIL_LABELS, ProductUnit
-from insurance.eligibility import MovedOutCover
-from insurance.register.models import DivisionLevel
-
-
-class DivisionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    level: DivisionLevel
-    parent_code: str | None
-    valid_from: date | None
-    valid_to: date | None
-
-
-class DivisionDetail(DivisionPublic):
-    path: list[DivisionPublic]
-    children: list[DivisionPublic]
-
-
-class InsurerPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    uscc: str
-    name: str
-    short_name: str
-    hotline: str | None
-
-
-class MemberPublic(BaseModel):
-    id: int
-    id_number_masked: str
-    id_number: str | None = Field(
-        default=None, description="the full number, only for the offices that keep the register"
-    )
-    name: str
-    sex: str
-    birth_date: date
-    relation: str
-    relation_code: str | None
-    ethnicity: str
-    status: str
-    status_date: date | None
-
-
-class HouseholdPublic(BaseModel):
-    household_no: str
-    village_code: str
-    village_name: str | None = None
-    head_name: str | None
-    members_active: int
-    poverty_attribute: str
-    main_cause: str
-    phone: str | None
-    exit_year: int | None
-    is_incomplete: bool
-    removed_on: date | None
-
-
-class HouseholdDetail(HouseholdPublic):
-    path: list[DivisionPublic]
-    members: list[MemberPublic]
-
-
-class RosterImportPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    filename: str
-    status: str
-    dry_run: bool
-    strict: bool
-    applied: bool
-    county_code: str | None
-    file_format: str | None
-    encoding: str | None
-    rows: int
-    accepted: int
-    normalised: int
-    rejected: int
-    created: int
-    updated: int
-    unchanged: int
-    moved: int
-    deceased: int
-    removed: int
-    households: int
-    households_incomplete: int
-    villages_created: int
-    message: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    progress: dict[str, int | str] | None = None
-
-
-class ImportIssuePublic(BaseModel):
-    row: int
-    column: str
-    code: str
-    severity: str
-    message: str
-    value: str | None
-    household_no: str | None
-
+from insurance.register.schemas import InsurerPublic
 
 # --- products, insurers, policies ---------------------------------------------------------------------------
 
@@ -464,66 +361,3 @@ class HouseholdCover(BaseModel):
     members: list[MemberCoverLine]
     objects: list[InsuredObjectPublic]
     uncovered_members: list[str] = Field(description="masked IDs of active members without cover on the date")
-
-
-# --- documents and verification ------------------------------------------------------------------------------------
-
-
-class DocumentPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    kind: str
-    household_id: int | None
-    village_code: str | None
-    parent_id: int | None = Field(description="the booklet that prints this household's certificate")
-    reason: str
-    status: str
-    attempts: int
-    error: str | None
-    pages: int | None
-    size_bytes: int | None
-    certificate_id: int | None
-    created_at: datetime
-    processed_at: datetime | None
-
-
-class DocumentVillagePublic(BaseModel):
-    village_code: str
-    village_name: str
-    counts: dict[str, int] = Field(description="documents per status: pending, queued, running, failed, done")
-    booklet_id: int | None = Field(description="the latest booklet; its PDF at /api/documents/{id}/pdf")
-    notice_id: int | None = Field(description="the latest printed enrolment notice")
-
-
-class RetryRequest(BaseModel):
-    village_code: str | None = Field(default=None, min_length=12, max_length=12, pattern=r"^\d{12}$")
-
-
-class RetryPublic(BaseModel):
-    retried: int
-
-
-class VerificationPublic(BaseModel):
-    """What anyone may see about a code: never a full name or ID number."""
-
-    state: str = Field(description="genuine | superseded | revoked | forged | not_found")
-    state_label: str
-    kind: str
-    certificate_no: str
-    version: int | None
-    latest_version: int | None
-    issued_on: str
-    holder: str
-    household_no: str
-    address: str
-    insurer: str
-    hotline: str
-    product: str
-    period: str
-    members: list[dict[str, str]]
-    covers: list[dict[str, Any]]
-    objects: list[dict[str, Any]]
-    posted_on: str
-    objection_until: str
-    households: int | None

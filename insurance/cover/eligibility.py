@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from insurance.premiums import round_fen
+from insurance.cover.premiums import round_fen
 
 DAY = timedelta(days=1)
 

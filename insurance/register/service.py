@@ -16,7 +16,7 @@ from core.audit import Actor
 from core.auth import PROVINCE_PREFIX, can_see_division, county_prefix
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Role, User
-from insurance.errors import DivisionNotFound
+from insurance.register.errors import DivisionNotFound
 from insurance.register.identifiers import validate_uscc
 from insurance.register.models import (
     Division,
