@@ -20,7 +20,7 @@ from core.settings import Settings, get_settings
 from core.templating import render
 from insurance import api as insurance_api
 from insurance import pages as insurance_pages
-from insurance import policies
+from insurance.cover import enrolment, policies
 from insurance.cover.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
 from insurance.register import service as register_service
 
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             context["imports"], _ = register_service.list_imports(session, user, limit=5)
         if user.role in (Role.county_office, Role.insurer_handler, Role.insurer_supervisor):
             context["policies"], _ = policies.list_policies(session, user, limit=10)
-            context["last_enrolment"] = policies.last_enrolments(session, context["policies"])
+            context["last_enrolment"] = enrolment.last_enrolments(session, context["policies"])
             context["policy_labels"] = POLICY_STATUS_LABELS
             context["enrolment_labels"] = ENROLMENT_STATUS_LABELS
         if user.role == Role.province_office:

@@ -15,8 +15,8 @@ from rq import SimpleWorker
 from core.masking import configure_logging
 from core.queue import clear_heartbeat, get_queue, publish_heartbeat, redis_from_url, worker_name
 from core.settings import Settings, get_settings
-from insurance import certificates
 from insurance import jobs as insurance_jobs
+from insurance.certificates import pipeline
 
 log = logging.getLogger("tehuibao.worker")
 
@@ -48,7 +48,7 @@ def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts:
                 swept = insurance_jobs.enqueue_queued_enrolments()
                 if swept:
                     log.info("sweeper: enqueued %d queued enrolments", swept)
-                documents = certificates.sweep(settings)
+                documents = pipeline.sweep(settings)
                 if any(documents.values()):
                     log.info("sweeper: documents %s", documents)
         except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going

@@ -50,7 +50,8 @@ from core.migrate import upgrade
 from core.models import Role, User
 from core.schemas import UserCreate
 from core.users import create_user
-from insurance import policies
+from insurance.cover import catalogue, insurers, policies
+from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.eligibility import latest_eligible_exit_year
 from insurance.cover.models import Policy
 from insurance.cover.schemas import BenefitIn, GroupPolicyCreate, ProductVersionCreate
@@ -86,7 +87,7 @@ def _set_up_programme(engine: Engine) -> Cast:
     actor = Actor.system("bench")
     with new_session(engine) as session:
         register_service.seed_divisions(session, actor)
-        policies.seed_products(session, actor)
+        catalogue.seed_products(session, actor)
         first17 = "91430000MA4BENCH1"
         insurer = register_service.ensure_insurer(
             session,
@@ -96,7 +97,7 @@ def _set_up_programme(engine: Engine) -> Cast:
             short_name="基准保险",
             hotline="95500",
         )
-        policies.ensure_offers(session, actor, insurer, [PRODUCT])
+        insurers.ensure_offers(session, actor, insurer, [PRODUCT])
         admin = create_user(
             session,
             actor,
@@ -268,8 +269,8 @@ def _transition_version(engine: Engine, admin: User, year: int) -> int:
     """A new th_family version, as an administrator adds one: the seeded terms and benefits, exited households
     covered for COVER_AFTER_EXIT_YEARS more years."""
     with new_session(engine) as session:
-        product = policies.get_product(session, PRODUCT)
-        seeded = policies.version_for(session, product, year, None)
+        product = catalogue.get_product(session, PRODUCT)
+        seeded = catalogue.version_for(session, product, year, None)
         benefits = [
             BenefitIn(
                 code=b.code,
@@ -286,7 +287,7 @@ def _transition_version(engine: Engine, admin: User, year: int) -> int:
                 premium_fen=b.premium_fen,
                 extra=b.extra,
             )
-            for b in policies.list_benefits(session, seeded.id or 0)
+            for b in catalogue.list_benefits(session, seeded.id or 0)
         ]
         data = ProductVersionCreate(
             year_from=year,
@@ -302,7 +303,7 @@ def _transition_version(engine: Engine, admin: User, year: int) -> int:
             note=f"过渡期：脱贫户脱贫后 {COVER_AFTER_EXIT_YEARS} 年内继续参保 (bench: transition-period terms)",
             benefits=benefits,
         )
-        version = policies.create_product_version(session, admin, PRODUCT, data)
+        version = catalogue.create_product_version(session, admin, PRODUCT, data)
         return version.version
 
 
@@ -341,7 +342,7 @@ def run_real(engine: Engine, handler: User, policy_list: list[Policy], enrolled_
     started = time.perf_counter()
     for policy in policy_list:
         county_started = time.perf_counter()
-        enrolment = policies.enrol_now(engine, actor, policy.policy_no, enrolled_on)
+        enrolment = cover_enrolment.enrol_now(engine, actor, policy.policy_no, enrolled_on)
         per_county.append(time.perf_counter() - county_started)
         added += enrolment.added
         households += enrolment.households_added

@@ -42,21 +42,22 @@ def seed(settings: Settings, demo: bool) -> dict[str, object]:
     from core.audit import Actor
     from core.db import get_engine, new_session
     from core.schemas import UserCreate
-    from insurance import policies
+    from insurance.cover import catalogue as cover_catalogue
+    from insurance.cover import insurers
     from insurance.register import service as register_service
 
     actor = Actor.system("seed")
     session = new_session(get_engine(settings.effective_database_url))
     try:
         report = register_service.seed_divisions(session, actor)
-        catalogue = policies.seed_products(session, actor)
+        catalogue = cover_catalogue.seed_products(session, actor)
         result: dict[str, object] = {
             "divisions": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
             "products": {"created": catalogue.products_created, "versions_created": catalogue.versions_created},
         }
         if demo:
             insurer = register_service.ensure_insurer(session, actor, **DEMO_INSURER)
-            policies.ensure_offers(session, actor, insurer, [p.code for p in policies.list_products(session)])
+            insurers.ensure_offers(session, actor, insurer, [p.code for p in cover_catalogue.list_products(session)])
             created = []
             for username, display_name, role, scope in DEMO_USERS:
                 if users.find_user(session, username) is not None:
@@ -213,7 +214,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
     from core.audit import Actor
     from core.db import get_engine, local_today
-    from insurance import certificates
+    from insurance.certificates import pipeline
     from insurance.register.roster import RosterUnreadable
     from insurance.register.roster_import import ImportOptions, iter_issues, run_import
     from insurance.register.roster_report import write_report
@@ -242,7 +243,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     if outcome.applied:  # certificates of members who died or moved out; with Redis away the sweeper sends them
-        certificates.dispatch(engine, settings)
+        pipeline.dispatch(engine, settings)
     counts = outcome.counts
     with engine.connect() as connection:
         if args.report:
@@ -388,7 +389,8 @@ def load_demo_cover(settings: Settings) -> str | None:
     from core import users
     from core.audit import Actor
     from core.db import get_engine, local_today, new_session
-    from insurance import policies
+    from insurance.cover import enrolment as cover_enrolment
+    from insurance.cover import policies
     from insurance.cover.schemas import GroupPolicyCreate
 
     session = new_session(get_engine(settings.effective_database_url))
@@ -399,7 +401,7 @@ def load_demo_cover(settings: Settings) -> str | None:
         year = local_today().year + 1
         policy = policies.create_group_policy(session, handler, GroupPolicyCreate(county_code=DEMO_COUNTY, year=year))
         engine = get_engine(settings.effective_database_url)
-        enrolment = policies.enrol_now(engine, Actor.of(handler), policy.policy_no, local_today())
+        enrolment = cover_enrolment.enrol_now(engine, Actor.of(handler), policy.policy_no, local_today())
         return f"{policy.policy_no}（{year} 年度），参保 {enrolment.added} 人，不符合条件 {enrolment.ineligible} 人"
     finally:
         session.close()
@@ -450,7 +452,9 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
     from core.audit import Actor
     from core.db import get_engine, local_today, new_session
     from core.errors import DomainError
-    from insurance import certificates, policies
+    from insurance.certificates import pipeline
+    from insurance.cover import enrolment as cover_enrolment
+    from insurance.cover import policies
 
     engine = get_engine(settings.effective_database_url)
     on = date.fromisoformat(args.on) if args.on else local_today()
@@ -461,7 +465,7 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
             print(f"\r参保 (enrolling) {done}/{total} 乡镇 (townships), 新增 {added} 人", end="", file=sys.stderr)
 
     try:
-        enrolment = policies.enrol_now(engine, Actor.system("cli"), args.policy_no, on, progress=progress)
+        enrolment = cover_enrolment.enrol_now(engine, Actor.system("cli"), args.policy_no, on, progress=progress)
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 2
@@ -472,7 +476,7 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
         policy = policies.find_policy(session, args.policy_no)
     assert policy is not None  # just enrolled
     # members added to a policy in force get certificates; with Redis away the rows wait for the sweeper
-    certificates.dispatch(engine, settings, policy_id=policy.id)
+    pipeline.dispatch(engine, settings, policy_id=policy.id)
     summary = {
         "policy_no": policy.policy_no,
         "enrolment_id": enrolment.id,
@@ -500,13 +504,13 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     """What the worker's sweeper does every minute, once: imports, enrolments and documents that never reached Redis
     (or whose worker died) are sent again."""
-    from insurance import certificates
     from insurance import jobs as insurance_jobs
+    from insurance.certificates import pipeline
 
     summary = {
         "imports": insurance_jobs.enqueue_queued_imports(),
         "enrolments": insurance_jobs.enqueue_queued_enrolments(),
-        **{f"documents_{k}": v for k, v in certificates.sweep(settings).items()},
+        **{f"documents_{k}": v for k, v in pipeline.sweep(settings).items()},
     }
     print(json.dumps(summary, ensure_ascii=False) if args.json else f"已重新入队 (sent again): {summary}")
     return 0

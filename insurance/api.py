@@ -22,7 +22,8 @@ from core.queue import read_json, try_enqueue
 from core.ratelimit import RateLimiter
 from core.schemas import Page
 from core.storage import get_store
-from insurance import certificates, policies
+from insurance.certificates import pipeline, verification
+from insurance.certificates import service as certificates_service
 from insurance.certificates.models import DocumentStatus
 from insurance.certificates.schemas import (
     DocumentPublic,
@@ -31,6 +32,10 @@ from insurance.certificates.schemas import (
     RetryRequest,
     VerificationPublic,
 )
+from insurance.cover import answers, catalogue, industry, lifecycle, policies
+from insurance.cover import enrolment as cover_enrolment
+from insurance.cover import insurers as cover_insurers
+from insurance.cover import notices as cover_notices
 from insurance.cover.eligibility import CoverAnswer
 from insurance.cover.models import (
     PERIL_LABELS,
@@ -292,7 +297,7 @@ def version_public(version: ProductVersion, benefits: list[ProductBenefit]) -> P
     return public
 
 
-def product_public(entry: policies.CatalogueEntry, *, latest_only: bool) -> ProductPublic:
+def product_public(entry: catalogue.CatalogueEntry, *, latest_only: bool) -> ProductPublic:
     versions = entry.versions[:1] if latest_only else entry.versions
     return ProductPublic(
         **ProductPublic.model_validate(entry.product).model_dump(exclude={"versions"}),
@@ -302,13 +307,13 @@ def product_public(entry: policies.CatalogueEntry, *, latest_only: bool) -> Prod
 
 @router.get("/products", response_model=list[ProductPublic], summary="The product catalogue, newest version first")
 def read_products(session: SessionDep, _user: CurrentUser) -> list[ProductPublic]:
-    return [product_public(entry, latest_only=True) for entry in policies.catalogue(session)]
+    return [product_public(entry, latest_only=True) for entry in catalogue.catalogue(session)]
 
 
 @router.get("/products/{code}", response_model=ProductPublic, summary="A product with all its versions")
 def read_product(code: str, session: SessionDep, _user: CurrentUser) -> ProductPublic:
-    policies.get_product(session, code)  # 404 naming the code
-    return product_public(policies.catalogue(session, [code])[0], latest_only=False)
+    catalogue.get_product(session, code)  # 404 naming the code
+    return product_public(catalogue.catalogue(session, [code])[0], latest_only=False)
 
 
 @router.post(
@@ -320,14 +325,14 @@ def read_product(code: str, session: SessionDep, _user: CurrentUser) -> ProductP
 def create_product_version(
     code: str, data: ProductVersionCreate, session: SessionDep, user: CurrentUser
 ) -> ProductVersionPublic:
-    version = policies.create_product_version(session, user, code, data)
-    return version_public(version, policies.list_benefits(session, version.id or 0))
+    version = catalogue.create_product_version(session, user, code, data)
+    return version_public(version, catalogue.list_benefits(session, version.id or 0))
 
 
 def insurer_detail(session: Session, insurer: Insurer) -> InsurerDetail:
     return InsurerDetail(
         **InsurerPublic.model_validate(insurer).model_dump(),
-        products=policies.insurer_products(session, insurer.id or 0),
+        products=cover_insurers.insurer_products(session, insurer.id or 0),
     )
 
 
@@ -338,12 +343,12 @@ def read_insurers(session: SessionDep, _user: CurrentUser) -> list[InsurerDetail
 
 @router.post("/insurers", response_model=InsurerDetail, status_code=201, summary="Register an insurer (admin)")
 def create_insurer(data: InsurerCreate, session: SessionDep, user: CurrentUser) -> InsurerDetail:
-    return insurer_detail(session, policies.create_insurer(session, user, data))
+    return insurer_detail(session, cover_insurers.create_insurer(session, user, data))
 
 
 @router.put("/insurers/{insurer_id}/products", response_model=InsurerDetail, summary="Set the products it offers")
 def set_insurer_products(insurer_id: int, codes: list[str], session: SessionDep, user: CurrentUser) -> InsurerDetail:
-    policies.set_insurer_products(session, user, insurer_id, codes)
+    cover_insurers.set_insurer_products(session, user, insurer_id, codes)
     return insurer_detail(session, service.get_insurer(session, insurer_id))
 
 
@@ -370,7 +375,9 @@ def policy_public(session: Session, policy: Policy) -> PolicyPublic:
 def enrolment_public(request: Request, enrolment: Enrolment) -> EnrolmentPublic:
     public = EnrolmentPublic.model_validate(enrolment)
     if enrolment.status in ("queued", "running"):
-        public.progress = read_json(request.app.state.settings.redis_url, policies.PROGRESS_KEY.format(enrolment.id))
+        public.progress = read_json(
+            request.app.state.settings.redis_url, cover_enrolment.PROGRESS_KEY.format(enrolment.id)
+        )
     return public
 
 
@@ -378,10 +385,10 @@ def enqueue_enrolment(request: Request, enrolment: Enrolment) -> None:
     """After the commit; when Redis is away the row stays queued and the worker's sweeper sends it later."""
     try_enqueue(
         request.app.state.settings,
-        policies.ENROL_JOB,
+        cover_enrolment.ENROL_JOB,
         enrolment.id,
-        job_id=policies.enrolment_job_id(enrolment.id or 0),
-        timeout=policies.ENROL_TIMEOUT,
+        job_id=cover_enrolment.enrolment_job_id(enrolment.id or 0),
+        timeout=cover_enrolment.ENROL_TIMEOUT,
     )
 
 
@@ -411,7 +418,7 @@ def create_group_policy(data: GroupPolicyCreate, session: SessionDep, user: Curr
     "/policies/industry", response_model=PolicyPublic, status_code=201, summary="An industry policy with its objects"
 )
 def create_industry_policy(data: IndustryPolicyCreate, session: SessionDep, user: CurrentUser) -> PolicyPublic:
-    return policy_public(session, policies.create_industry_policy(session, user, data))
+    return policy_public(session, industry.create_industry_policy(session, user, data))
 
 
 @router.get("/policies/{policy_no}", response_model=PolicyPublic)
@@ -422,7 +429,7 @@ def read_policy(policy_no: str, session: SessionDep, user: CurrentUser) -> Polic
 @router.get("/policies/{policy_no}/objects", response_model=list[InsuredObjectPublic])
 def read_policy_objects(policy_no: str, session: SessionDep, user: CurrentUser) -> list[InsuredObjectPublic]:
     policy = policies.get_policy(session, user, policy_no)
-    return [object_public(o, policy, no) for o, no in policies.list_objects(session, policy)]
+    return [object_public(o, policy, no) for o, no in industry.list_objects(session, policy)]
 
 
 def object_public(line: InsuredObject, policy: Policy, household_no: str) -> InsuredObjectPublic:
@@ -443,7 +450,7 @@ def create_enrolment(
     policy_no: str, request: Request, session: SessionDep, user: CurrentUser, data: EnrolRequest | None = None
 ) -> EnrolmentPublic:
     on = (data.enrolled_on if data else None) or local_today()
-    enrolment = policies.start_enrolment(session, user, policy_no, on)
+    enrolment = cover_enrolment.start_enrolment(session, user, policy_no, on)
     enqueue_enrolment(request, enrolment)
     return enrolment_public(request, enrolment)
 
@@ -451,12 +458,12 @@ def create_enrolment(
 @router.get("/policies/{policy_no}/enrolments", response_model=list[EnrolmentPublic])
 def read_enrolments(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> list[EnrolmentPublic]:
     policy = policies.get_policy(session, user, policy_no)
-    return [enrolment_public(request, e) for e in policies.list_enrolments(session, policy)]
+    return [enrolment_public(request, e) for e in cover_enrolment.list_enrolments(session, policy)]
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic)
 def read_enrolment(enrolment_id: int, request: Request, session: SessionDep, user: CurrentUser) -> EnrolmentPublic:
-    enrolment = policies.get_enrolment(session, user, enrolment_id)
+    enrolment = cover_enrolment.get_enrolment(session, user, enrolment_id)
     return enrolment_public(request, enrolment)
 
 
@@ -469,15 +476,15 @@ def read_enrolment(enrolment_id: int, request: Request, session: SessionDep, use
 def renew_policy(
     policy_no: str, data: RenewalCreate, request: Request, session: SessionDep, user: CurrentUser
 ) -> EnrolmentPublic:
-    _, enrolment = policies.renew_policy(session, user, policy_no, data, local_today())
+    _, enrolment = lifecycle.renew_policy(session, user, policy_no, data, local_today())
     enqueue_enrolment(request, enrolment)
     return enrolment_public(request, enrolment)
 
 
 @router.post("/policies/{policy_no}/issue", response_model=PolicyPublic, summary="Put the policy in force")
 def issue_policy(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> PolicyPublic:
-    policy = policies.issue_policy(session, user, policy_no, local_today())
-    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    policy = lifecycle.issue_policy(session, user, policy_no, local_today())
+    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return policy_public(session, policy)
 
 
@@ -485,8 +492,8 @@ def issue_policy(policy_no: str, request: Request, session: SessionDep, user: Cu
 def cancel_policy(
     policy_no: str, data: CancelRequest, request: Request, session: SessionDep, user: CurrentUser
 ) -> PolicyPublic:
-    policy = policies.cancel_policy(session, user, policy_no, data.reason, local_today())
-    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    policy = lifecycle.cancel_policy(session, user, policy_no, data.reason, local_today())
+    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return policy_public(session, policy)
 
 
@@ -494,8 +501,8 @@ def cancel_policy(
 
 
 def notices_public(session: Session, policy: Policy, notices: list[EnrolmentNotice]) -> list[NoticePublic]:
-    names = policies.village_names(session, [n.village_code for n in notices])
-    open_counts = policies.open_objection_counts(session, policy)
+    names = cover_notices.village_names(session, [n.village_code for n in notices])
+    open_counts = cover_notices.open_objection_counts(session, policy)
     return [
         NoticePublic(
             **notice.model_dump(exclude={"policy_id", "created_at"}),
@@ -510,7 +517,7 @@ def notices_public(session: Session, policy: Policy, notices: list[EnrolmentNoti
 @router.get("/policies/{policy_no}/notices", response_model=list[NoticePublic])
 def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list[NoticePublic]:
     policy = policies.get_policy(session, user, policy_no)
-    return notices_public(session, policy, policies.list_notices(session, policy))
+    return notices_public(session, policy, cover_notices.list_notices(session, policy))
 
 
 @router.get(
@@ -520,15 +527,17 @@ def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list
 )
 def read_notice_lines(policy_no: str, village_code: str, session: SessionDep, user: CurrentUser) -> list[NoticeLine]:
     policy = policies.get_policy(session, user, policy_no)
-    return [NoticeLine.model_validate(line) for line in policies.notice_lines(session, policy, village_code.strip())]
+    return [
+        NoticeLine.model_validate(line) for line in cover_notices.notice_lines(session, policy, village_code.strip())
+    ]
 
 
 @router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)
 def post_notice(
     policy_no: str, data: NoticeCreate, request: Request, session: SessionDep, user: CurrentUser
 ) -> NoticePublic:
-    notice = policies.post_notice(session, user, policy_no, data.village_code, data.posted_on)
-    certificates.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
+    notice = cover_notices.post_notice(session, user, policy_no, data.village_code, data.posted_on)
+    pipeline.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
     policy = session.get(Policy, notice.policy_id)  # a query: the identity map holds post_notice's policy weakly
     assert policy is not None
     return notices_public(session, policy, [notice])[0]
@@ -536,20 +545,20 @@ def post_notice(
 
 @router.get("/notices/{notice_id}/objections", response_model=list[ObjectionPublic])
 def read_objections(notice_id: int, session: SessionDep, user: CurrentUser) -> list[ObjectionPublic]:
-    notice, _ = policies.get_notice(session, user, notice_id)
-    return [ObjectionPublic.model_validate(o) for o in policies.list_objections(session, notice)]
+    notice, _ = cover_notices.get_notice(session, user, notice_id)
+    return [ObjectionPublic.model_validate(o) for o in cover_notices.list_objections(session, notice)]
 
 
 @router.post("/notices/{notice_id}/objections", response_model=ObjectionPublic, status_code=201)
 def record_objection(notice_id: int, data: ObjectionCreate, session: SessionDep, user: CurrentUser) -> ObjectionPublic:
-    return ObjectionPublic.model_validate(policies.record_objection(session, user, notice_id, data))
+    return ObjectionPublic.model_validate(cover_notices.record_objection(session, user, notice_id, data))
 
 
 @router.post("/objections/{objection_id}/resolution", response_model=ObjectionPublic)
 def resolve_objection(
     objection_id: int, data: ObjectionResolve, session: SessionDep, user: CurrentUser
 ) -> ObjectionPublic:
-    return ObjectionPublic.model_validate(policies.resolve_objection(session, user, objection_id, data))
+    return ObjectionPublic.model_validate(cover_notices.resolve_objection(session, user, objection_id, data))
 
 
 # --- what is covered ----------------------------------------------------------------------------------------
@@ -580,7 +589,7 @@ def read_member_cover(
     member_id: int, peril: str, session: SessionDep, user: CurrentUser, on: date | None = None
 ) -> CoverAnswerPublic:
     day = on or local_today()
-    return answer_public(policies.member_cover(session, user, member_id, _peril(peril), day), peril, day)
+    return answer_public(answers.member_cover(session, user, member_id, _peril(peril), day), peril, day)
 
 
 @router.get("/insured-objects/{object_id}/cover", response_model=CoverAnswerPublic)
@@ -588,7 +597,7 @@ def read_object_cover(
     object_id: int, peril: str, session: SessionDep, user: CurrentUser, on: date | None = None
 ) -> CoverAnswerPublic:
     day = on or local_today()
-    return answer_public(policies.object_cover(session, user, object_id, _peril(peril), day), peril, day)
+    return answer_public(answers.object_cover(session, user, object_id, _peril(peril), day), peril, day)
 
 
 @router.get("/households/{household_no}/cover", response_model=HouseholdCover, summary="A household's cover")
@@ -597,7 +606,7 @@ def read_household_cover(
 ) -> HouseholdCover:
     day = on or local_today()
     household = service.get_household(session, user, household_no)
-    member_rows, objects = policies.household_cover(session, household)
+    member_rows, objects = answers.household_cover(session, household)
     covered = {
         r.member.id
         for r in member_rows
@@ -654,7 +663,7 @@ def read_document_status(policy_no: str, session: SessionDep, user: CurrentUser)
             booklet_id=v.booklet.id if v.booklet else None,
             notice_id=v.notice.id if v.notice else None,
         )
-        for v in certificates.village_status(session, policy)
+        for v in certificates_service.village_status(session, policy)
     ]
 
 
@@ -671,7 +680,7 @@ def read_document_requests(
     status: DocumentStatus | None = None,
 ) -> list[DocumentPublic]:
     policy = policies.get_policy(session, user, policy_no)
-    rows = certificates.list_requests(session, policy, village_code=village_code, status=status)
+    rows = certificates_service.list_requests(session, policy, village_code=village_code, status=status)
     return [DocumentPublic.model_validate(r) for r in rows]
 
 
@@ -684,15 +693,15 @@ def retry_documents(
     policy_no: str, data: RetryRequest, request: Request, session: SessionDep, user: CurrentUser
 ) -> RetryPublic:
     policy = policies.get_policy(session, user, policy_no)
-    retried = certificates.retry_failed(session, policy, village_code=data.village_code)
-    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    retried = certificates_service.retry_failed(session, policy, village_code=data.village_code)
+    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RetryPublic(retried=retried)
 
 
 @router.get("/documents/{document_id}/pdf", summary="A finished PDF (certificate, booklet or notice)")
 def download_document(document_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    document, _ = certificates.get_document(session, user, document_id)
-    key = certificates.require_done(document)
+    document, _ = certificates_service.get_document(session, user, document_id)
+    key = certificates_service.require_done(document)
     data = get_store(request.app.state.settings).get(key)
     name = key.rsplit("/", 1)[-1]
     return Response(
@@ -721,8 +730,8 @@ def verify_code(
     code: Annotated[str, Query(min_length=1, max_length=600, description="the QR's text or URL, or the short code")],
 ) -> VerificationPublic:
     verify_limiter(request).check(request)
-    result = certificates.verify(session, request.app.state.settings, code)
-    return VerificationPublic(**asdict(result), state_label=certificates.STATE_LABELS[result.state])
+    result = verification.verify(session, request.app.state.settings, code)
+    return VerificationPublic(**asdict(result), state_label=verification.STATE_LABELS[result.state])
 
 
 @router.get(
@@ -731,4 +740,4 @@ def verify_code(
     summary="Public: the Ed25519 key (PEM) that verifies codes offline (docs/verification.md)",
 )
 def verify_public_key(request: Request) -> str:
-    return certificates.public_key_pem(request.app.state.settings)
+    return verification.public_key_pem(request.app.state.settings)

@@ -9,7 +9,8 @@ from core.audit import Actor
 from core.db import get_engine, local_today
 from core.errors import DomainError
 from core.settings import get_settings
-from insurance import certificates, policies
+from insurance.certificates import pipeline
+from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.models import Enrolment
 from insurance.register.models import RosterImport
 from insurance.register.roster import RosterUnreadable
@@ -56,7 +57,7 @@ def run_roster_import(import_id: int) -> dict[str, object]:
     except RosterUnreadable:
         return {"import_id": import_id, "unusable": True}  # recorded as failed, with the reason, by run_import
     if outcome.applied:  # deaths and moves reissue certificates
-        certificates.dispatch(engine, settings)
+        pipeline.dispatch(engine, settings)
     return {"import_id": import_id, "rows": outcome.counts.rows, "applied": outcome.applied}
 
 
@@ -82,9 +83,9 @@ def run_enrolment(enrolment_id: int) -> dict[str, object]:
     A refusal (the policy was cancelled meanwhile) is recorded on the enrolment and not retried: it would be refused
     again; any other failure propagates, so RQ records it."""
     settings = get_settings()
-    publish = queue.progress_publisher(settings.redis_url, policies.PROGRESS_KEY.format(enrolment_id))
+    publish = queue.progress_publisher(settings.redis_url, cover_enrolment.PROGRESS_KEY.format(enrolment_id))
     try:
-        enrolment = policies.run_enrolment(
+        enrolment = cover_enrolment.run_enrolment(
             get_engine(settings.effective_database_url),
             enrolment_id,
             progress=lambda done, total, added: publish({"done": done, "total": total, "added": added}),
@@ -94,7 +95,7 @@ def run_enrolment(enrolment_id: int) -> dict[str, object]:
     if enrolment is None:
         return {"enrolment_id": enrolment_id, "skipped": True}
     # certificates of members added to a policy in force: sent now; the sweeper is the safety net
-    certificates.dispatch(get_engine(settings.effective_database_url), settings, policy_id=enrolment.policy_id)
+    pipeline.dispatch(get_engine(settings.effective_database_url), settings, policy_id=enrolment.policy_id)
     return {"enrolment_id": enrolment_id, "added": enrolment.added}
 
 
@@ -105,23 +106,23 @@ def enqueue_queued_enrolments() -> int:
     ids = queue.sweep(
         get_engine(settings.effective_database_url),
         Enrolment.__table__,
-        policies.ENROL_TIMEOUT,
+        cover_enrolment.ENROL_TIMEOUT,
         "参保进程中断，未写入任何数据，请重新参保 (worker stopped; nothing written; enrol again)",
     )
     for enrolment_id in ids:
         queue.enqueue(
             settings,
-            policies.ENROL_JOB,
+            cover_enrolment.ENROL_JOB,
             enrolment_id,
-            job_id=policies.enrolment_job_id(enrolment_id),
-            timeout=policies.ENROL_TIMEOUT,
+            job_id=cover_enrolment.enrolment_job_id(enrolment_id),
+            timeout=cover_enrolment.ENROL_TIMEOUT,
         )
     return len(ids)
 
 
 def render_document(request_id: int) -> dict[str, object]:
     """Renders one requested document (a certificate, a village booklet or a notice) and stores it; see
-    certificates.produce for why a second delivery or a killed worker still gives one document."""
+    pipeline.produce for why a second delivery or a killed worker still gives one document."""
     settings = get_settings()
     engine = get_engine(settings.effective_database_url)
-    return certificates.produce(engine, settings, request_id, pdf.render_pdf_pages, queue.worker_name())
+    return pipeline.produce(engine, settings, request_id, pdf.render_pdf_pages, queue.worker_name())

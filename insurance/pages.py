@@ -13,9 +13,12 @@ from core.db import local_today
 from core.errors import DomainError, Forbidden, Invalid
 from core.models import Role, User
 from core.templating import render
-from insurance import certificates, policies
 from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import, verify_limiter
+from insurance.certificates import pipeline, verification
+from insurance.certificates import service as certificates_service
 from insurance.certificates.models import DOCUMENT_KIND_LABELS, DOCUMENT_STATUS_LABELS, DocumentStatus
+from insurance.cover import answers, catalogue, industry, insurers, lifecycle, notices, policies
+from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.models import (
     COVER_STATUS_LABELS,
     ENROLMENT_STATUS_LABELS,
@@ -95,7 +98,7 @@ def household_page(household_no: str, request: Request, session: SessionDep, use
         village=village,
         path=service.division_path(session, user, village),
         labels=LABELS,
-        cover=policies.household_cover(session, household),
+        cover=answers.household_cover(session, household),
         cover_labels=COVER_LABELS,
     )
 
@@ -164,7 +167,7 @@ COVER_LABELS = {
 
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    return render(request, "pages/products.html", user, catalogue=policies.catalogue(session), labels=COVER_LABELS)
+    return render(request, "pages/products.html", user, catalogue=catalogue.catalogue(session), labels=COVER_LABELS)
 
 
 @router.get("/policies", response_class=HTMLResponse)
@@ -193,8 +196,8 @@ def policies_page(
 def _new_policy_form(
     request: Request, session: SessionDep, user: User, *, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    offered = policies.insurer_products(session, user.insurer_id or 0)
-    products = [p for p in policies.list_products(session) if p.code in offered and p.unit.value == "person"]
+    offered = insurers.insurer_products(session, user.insurer_id or 0)
+    products = [p for p in catalogue.list_products(session) if p.code in offered and p.unit.value == "person"]
     return render(
         request,
         "pages/policy_new.html",
@@ -259,9 +262,9 @@ def _policy_page(
     request: Request, session: SessionDep, user: User, policy_no: str, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
     policy = policies.get_policy(session, user, policy_no)
-    enrolments = policies.list_enrolments(session, policy)
+    enrolments = cover_enrolment.list_enrolments(session, policy)
     version = session.get(ProductVersion, policy.product_version_id)
-    product = policies.get_product(session, policy.product_code)
+    product = catalogue.get_product(session, policy.product_code)
     return render(
         request,
         "pages/policy.html",
@@ -273,8 +276,8 @@ def _policy_page(
         version=version,
         insurer=service.get_insurer(session, policy.insurer_id),
         enrolments=[enrolment_public(request, e) for e in enrolments[:10]],
-        villages=policies.policy_village_summary(session, policy),
-        objects=policies.list_objects(session, policy) if policy.kind == "industry" else [],
+        villages=notices.policy_village_summary(session, policy),
+        objects=industry.list_objects(session, policy) if policy.kind == "industry" else [],
         conflicts=policies.list_conflicts(session, policy),
         today=local_today(),
         # The policy was found for this user, so an insurer's user here is its own company's.
@@ -293,7 +296,7 @@ def policy_page(policy_no: str, request: Request, session: SessionDep, user: Cur
 @router.post("/policies/{policy_no}/enrol", response_class=HTMLResponse)
 def enrol_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     try:
-        enrolment = policies.start_enrolment(session, user, policy_no, local_today())
+        enrolment = cover_enrolment.start_enrolment(session, user, policy_no, local_today())
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
     enqueue_enrolment(request, enrolment)
@@ -310,20 +313,20 @@ def notice_form(
     posted_on: Annotated[date, Form()],
 ) -> Response:
     try:
-        notice = policies.post_notice(session, user, policy_no, village_code, posted_on)
+        notice = notices.post_notice(session, user, policy_no, village_code, posted_on)
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
-    certificates.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
+    pipeline.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
     return RedirectResponse(f"/policies/{policy_no}#villages", status_code=303)
 
 
 @router.post("/policies/{policy_no}/issue", response_class=HTMLResponse)
 def issue_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     try:
-        policy = policies.issue_policy(session, user, policy_no, local_today())
+        policy = lifecycle.issue_policy(session, user, policy_no, local_today())
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
-    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RedirectResponse(f"/policies/{policy_no}", status_code=303)
 
 
@@ -333,8 +336,8 @@ def notice_page(
 ) -> HTMLResponse:
     policy = policies.get_policy(session, user, policy_no)
     village = service.get_division(session, user, village_code)
-    notice = next((n for n in policies.list_notices(session, policy) if n.village_code == village.code), None)
-    objections = policies.list_objections(session, notice) if notice else []
+    notice = next((n for n in notices.list_notices(session, policy) if n.village_code == village.code), None)
+    objections = notices.list_objections(session, notice) if notice else []
     return render(
         request,
         "pages/notice.html",
@@ -342,7 +345,7 @@ def notice_page(
         policy=policy,
         village=village,
         notice=notice,
-        lines=policies.notice_lines(session, policy, village.code),
+        lines=notices.notice_lines(session, policy, village.code),
         household_numbers=policies.household_numbers(session, [o.household_id for o in objections]),
         objections=objections,
         insurer=service.get_insurer(session, policy.insurer_id),
@@ -369,8 +372,10 @@ def documents_page(
         "pages/documents.html",
         user,
         policy=policy,
-        villages=certificates.village_status(session, policy),
-        requests=certificates.list_requests(session, policy, village_code=village_code, status=status, limit=100),
+        villages=certificates_service.village_status(session, policy),
+        requests=certificates_service.list_requests(
+            session, policy, village_code=village_code, status=status, limit=100
+        ),
         village_code=village_code,
         status=status,
         retried=retried,
@@ -388,8 +393,8 @@ def documents_retry_form(
     village_code: Annotated[str | None, Form()] = None,
 ) -> Response:
     policy = policies.get_policy(session, user, policy_no)
-    retried = certificates.retry_failed(session, policy, village_code=village_code or None)
-    certificates.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    retried = certificates_service.retry_failed(session, policy, village_code=village_code or None)
+    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RedirectResponse(f"/policies/{policy_no}/documents?retried={retried}", status_code=303)
 
 
@@ -399,14 +404,14 @@ def verify_page(request: Request, session: SessionDep, user: OptionalUser, code:
     result = None
     if code and code.strip():
         verify_limiter(request).check(request)
-        result = certificates.verify(session, request.app.state.settings, code[:600])
+        result = verification.verify(session, request.app.state.settings, code[:600])
     return render(
         request,
         "pages/verify.html",
         user,
         code=code or "",
         result=result,
-        state_labels=certificates.STATE_LABELS,
+        state_labels=verification.STATE_LABELS,
     )
 
 

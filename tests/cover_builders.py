@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from core.audit import Actor
 from core.models import Role, User
-from insurance import policies
+from insurance.cover import catalogue, enrolment_sql, insurers, lifecycle, notices, policies
+from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.models import Coverage, Enrolment, EnrolmentNotice, Policy
 from insurance.cover.schemas import GroupPolicyCreate
 from insurance.demo.roster import generate_rows, write_csv
@@ -48,12 +49,12 @@ HOUSEHOLD_NO, ID_NUMBER, RELATION, BIRTH_DATE, VILLAGE_CODE, EXIT_YEAR = 0, 2, 3
 # --- catalogue, insurers, users -------------------------------------------------------------------------------
 
 
-def seed_catalogue(session: Session) -> policies.CatalogueReport:
-    return policies.seed_products(session, SYSTEM)
+def seed_catalogue(session: Session) -> catalogue.CatalogueReport:
+    return catalogue.seed_products(session, SYSTEM)
 
 
 def all_product_codes(session: Session) -> list[str]:
-    return [p.code for p in policies.list_products(session)]
+    return [p.code for p in catalogue.list_products(session)]
 
 
 def make_offering_insurer(
@@ -61,7 +62,7 @@ def make_offering_insurer(
 ) -> Insurer:
     """An insurer offering every product of the (seeded) catalogue, or the products named."""
     insurer = make_insurer(session, short_name=short_name, seq=seq)
-    policies.ensure_offers(session, SYSTEM, insurer, all_product_codes(session) if products is None else products)
+    insurers.ensure_offers(session, SYSTEM, insurer, all_product_codes(session) if products is None else products)
     return insurer
 
 
@@ -263,7 +264,7 @@ def settle(session: Session) -> None:
 def run_enrolment(session: Session, enrolment_id: int) -> Enrolment:
     """What the worker's job does with a queued enrolment: the same use case, as the user who asked for it."""
     settle(session)
-    return policies.enrol_county(session, enrolment_id)
+    return enrolment_sql.enrol_county(session, enrolment_id)
 
 
 def enrol(session: Session, policy: Policy, *, on: date = ENROL_DAY, actor: Actor = SYSTEM) -> Enrolment:
@@ -271,7 +272,7 @@ def enrol(session: Session, policy: Policy, *, on: date = ENROL_DAY, actor: Acto
     settle(session)
     fresh = session.get(Policy, policy.id)
     assert fresh is not None
-    enrolment = policies.create_enrolment(session, actor, fresh, on)
+    enrolment = cover_enrolment.create_enrolment(session, actor, fresh, on)
     return run_enrolment(session, enrolment.id or 0)
 
 
@@ -280,14 +281,14 @@ def post_all_notices(
 ) -> list[EnrolmentNotice]:
     """The enrolment notice posted in every village the policy covers."""
     settle(session)
-    villages = [v["village_code"] for v in policies.policy_village_summary(session, policy)]
-    return [policies.post_notice(session, user, policy.policy_no, v, posted_on) for v in villages]
+    villages = [v["village_code"] for v in notices.policy_village_summary(session, policy)]
+    return [notices.post_notice(session, user, policy.policy_no, v, posted_on) for v in villages]
 
 
 def issue(session: Session, cast: Cast, policy: Policy) -> Policy:
     """Notices posted in every village on POSTED_ON, then issued once their windows have closed."""
     post_all_notices(session, cast.supervisor, policy)
-    return policies.issue_policy(session, cast.supervisor, policy.policy_no, AFTER_WINDOW)
+    return lifecycle.issue_policy(session, cast.supervisor, policy.policy_no, AFTER_WINDOW)
 
 
 # --- reading what was written, through a connection of its own -------------------------------------------------------

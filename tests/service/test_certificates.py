@@ -1,5 +1,5 @@
 """Certificates, booklets and notices through the real services, the real renderer (WeasyPrint) and pypdf reading
-the PDFs back; the document jobs' own function (`certificates.produce`) run in this process, on SQLite and
+the PDFs back; the document jobs' own function (`pipeline.produce`) run in this process, on SQLite and
 PostgreSQL. The worker and Redis around it are tested in tests/jobs."""
 
 import io
@@ -16,8 +16,10 @@ from core import pdf, signing
 from core.audit import Actor
 from core.settings import Settings
 from core.storage import get_store
-from insurance import certificates, policies
+from insurance.certificates import pipeline, printing, verification
 from insurance.certificates.models import Certificate
+from insurance.cover import industry, register_sync
+from insurance.cover import notices as cover_notices
 from insurance.cover.schemas import IndustryPolicyCreate
 from insurance.register.roster_import import ImportOptions, run_import
 from tests.cover_builders import (
@@ -94,7 +96,7 @@ def test_a_certificate_pdf_shows_names_masked_ids_amounts_and_rare_characters(
         n=RARE_NAME,
     )[0]
     certificate = session.exec(select(Certificate).where(Certificate.household_id == holder.household_id)).one()
-    document, pages = pdf.render_pdf_pages(certificates.certificate_html(settings, certificate))
+    document, pages = pdf.render_pdf_pages(printing.certificate_html(settings, certificate))
     reader = PdfReader(io.BytesIO(document))
     content = "\n".join(page.extract_text() for page in reader.pages)
     assert RARE_NAME in content
@@ -109,8 +111,8 @@ def test_rendering_the_same_version_twice_gives_the_same_document(
     session: Session, engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     certificate = printed_certificate(session, engine, settings, tmp_path)
-    first = pdf.render_pdf(certificates.certificate_html(settings, certificate))
-    second = pdf.render_pdf(certificates.certificate_html(settings, certificate))
+    first = pdf.render_pdf(printing.certificate_html(settings, certificate))
+    second = pdf.render_pdf(printing.certificate_html(settings, certificate))
     assert first == second
 
 
@@ -132,7 +134,7 @@ def test_a_death_reissues_the_household_certificate_and_the_old_version_is_super
             {"d": date(2026, 6, 1), "m": member.id},
         )
     settle(session)
-    policies.sync_cover_with_register(session, policies.Actor.system("test"))
+    register_sync.sync_cover_with_register(session, Actor.system("test"))
     session.commit()
 
     results = produce_all(engine, settings)
@@ -146,24 +148,24 @@ def test_a_death_reissues_the_household_certificate_and_the_old_version_is_super
     assert [(v.version, v.status) for v in versions] == [(1, "superseded"), (2, "current")]
     content, _ = pdf_text(settings, versions[1].document_key)
     assert "2026-01-01 至 2026-06-01（已终止：身故）" in content and "第 2 版" in content
-    assert certificates.verify(session, settings, old.code).state == "superseded"
+    assert verification.verify(session, settings, old.code).state == "superseded"
     new_code = scalar(engine, "SELECT code FROM certificate WHERE household_id = :h AND version = 2", h=household_id)
-    assert certificates.verify(session, settings, new_code).state == "genuine"
+    assert verification.verify(session, settings, new_code).state == "genuine"
 
 
 def test_a_tampered_code_fails_and_a_short_code_is_found_whatever_its_case_and_dashes(
     session: Session, engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     certificate = printed_certificate(session, engine, settings, tmp_path)
-    assert certificates.verify(session, settings, certificate.code).state == "genuine"
+    assert verification.verify(session, settings, certificate.code).state == "genuine"
     prefix, _, signature = certificate.code.split(".")
     statement = signing.parse(certificate.code).payload.decode().replace("|1|", "|2|")
     forged = ".".join([prefix, signing._b64(statement.encode()), signature])
-    assert certificates.verify(session, settings, forged).state == "forged"
-    assert certificates.verify(session, settings, certificate.code[:-4] + "AAAA").state == "forged"
-    assert certificates.verify(session, settings, "garbage").state == "not_found"
+    assert verification.verify(session, settings, forged).state == "forged"
+    assert verification.verify(session, settings, certificate.code[:-4] + "AAAA").state == "forged"
+    assert verification.verify(session, settings, "garbage").state == "not_found"
     typed = signing.format_short_code(certificate.short_code).lower()
-    result = certificates.verify(session, settings, f"  {typed} ")
+    result = verification.verify(session, settings, f"  {typed} ")
     assert result.state == "genuine" and result.certificate_no == certificate.certificate_no
     assert "*" in result.holder
 
@@ -185,7 +187,7 @@ def test_a_posted_notice_is_printed_with_masked_ids_its_dates_and_a_verification
     )
     assert len(rows) == len(notices) and all(r.status == "done" for r in rows)
     content, _ = pdf_text(settings, rows[0].document_key)
-    lines = policies.notice_lines(session, policy, rows[0].village_code)
+    lines = cover_notices.notice_lines(session, policy, rows[0].village_code)
     assert "承保公示" in content and notices[0].objection_until.isoformat() in content
     for line in lines:
         assert line.household_no in content and (line.head_id_masked or "") in content
@@ -194,8 +196,8 @@ def test_a_posted_notice_is_printed_with_masked_ids_its_dates_and_a_verification
 
 @pytest.mark.parametrize("attempts", [1, 3, 5])
 def test_the_retry_back_off_grows_and_stays_bounded(attempts: int) -> None:
-    assert certificates.backoff(attempts) <= certificates.backoff(attempts + 1)
-    assert certificates.backoff(attempts).total_seconds() <= 3600
+    assert pipeline.backoff(attempts) <= pipeline.backoff(attempts + 1)
+    assert pipeline.backoff(attempts).total_seconds() <= 3600
 
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -245,7 +247,7 @@ def test_an_industry_policy_certificate_lists_the_insured_animals_with_their_sum
     data = IndustryPolicyCreate(
         product_code="agri_sow", year=2026, objects=[{"household_no": household_no, "quantity": "10"}]
     )
-    policy = policies.create_industry_policy(session, cast.handler, data)
+    policy = industry.create_industry_policy(session, cast.handler, data)
     settle(session)
     issue(session, cast, policy)
     settle(session)

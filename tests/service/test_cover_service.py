@@ -13,7 +13,9 @@ from sqlmodel import Session
 
 from core.audit import Actor
 from core.errors import Conflict, Invalid
-from insurance import policies
+from insurance.cover import answers, catalogue, lifecycle, policies, register_sync
+from insurance.cover import enrolment as cover_enrolment
+from insurance.cover import notices as cover_notices
 from insurance.cover.models import CoverStatus, PolicyStatus
 from insurance.cover.schemas import BenefitIn, ObjectionCreate, ObjectionResolve, ProductVersionCreate
 from tests.cover_builders import (
@@ -60,7 +62,7 @@ from tests.cover_builders import (
     settle,
 )
 
-CATALOGUE = json.loads(policies.CATALOGUE_FILE.read_text(encoding="utf-8"))["products"]
+CATALOGUE = json.loads(catalogue.CATALOGUE_FILE.read_text(encoding="utf-8"))["products"]
 CERT = policies.CERTIFICATE
 MASKED_ID = re.compile(r"^\d{6}\*{9}[\dX]{3}$")
 
@@ -80,8 +82,8 @@ def test_seeding_the_catalogue_twice_creates_nothing_the_second_time(engine: Eng
 
 def test_the_seeded_farm_house_benefit_keeps_its_amount_per_room(session: Session) -> None:
     seed_catalogue(session)
-    version = policies.list_versions(session, "th_family")[-1]
-    house = next(b for b in policies.list_benefits(session, version.id or 0) if b.code == "th_house")
+    version = catalogue.list_versions(session, "th_family")[-1]
+    house = next(b for b in catalogue.list_benefits(session, version.id or 0) if b.code == "th_house")
     assert house.extra.get("per_room_fen") == 400_000
 
 
@@ -151,9 +153,9 @@ def test_a_split_premium_is_shared_to_the_fen_and_the_shares_add_up_to_it(
 ) -> None:
     cast = make_cast(session)
     register = make_register(engine, tmp_path)
-    first = policies.list_versions(session, "th_family")[-1]
-    benefits = [BenefitIn.model_validate(b.model_dump()) for b in policies.list_benefits(session, first.id or 0)]
-    policies.create_product_version(
+    first = catalogue.list_versions(session, "th_family")[-1]
+    benefits = [BenefitIn.model_validate(b.model_dump()) for b in catalogue.list_benefits(session, first.id or 0)]
+    catalogue.create_product_version(
         session,
         cast.admin,
         "th_family",
@@ -312,7 +314,7 @@ def test_a_notice_opens_a_seven_day_window_and_lists_masked_head_ids_with_the_ho
     assert sorted(n.village_code for n in notices) == sorted({r[VILLAGE_CODE] for r in register.eligible_rows})
     assert {n.objection_until for n in notices} == {POSTED_ON + timedelta(days=7)}
     policy = policies.get_policy(session, cast.county, policy_no)
-    lines = [line for n in notices for line in policies.notice_lines(session, policy, n.village_code)]
+    lines = [line for n in notices for line in cover_notices.notice_lines(session, policy, n.village_code)]
     heads = {r[HOUSEHOLD_NO]: r[ID_NUMBER] for r in register.rows if r[RELATION] == "户主"}
     assert len(lines) == len(register.eligible_households) == sum(n.households for n in notices)
     for line in lines:
@@ -336,10 +338,10 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
     notice = notices[target[VILLAGE_CODE]]
 
     with pytest.raises(Conflict) as window_open:
-        policies.issue_policy(session, cast.supervisor, policy_no, POSTED_ON + timedelta(days=7))
+        lifecycle.issue_policy(session, cast.supervisor, policy_no, POSTED_ON + timedelta(days=7))
     assert window_open.value.code == "objection_window_open"
 
-    objection = policies.record_objection(
+    objection = cover_notices.record_objection(
         session,
         cast.county,
         notice.id or 0,
@@ -352,7 +354,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
         ),
     )
     with pytest.raises(Invalid) as late:
-        policies.record_objection(
+        cover_notices.record_objection(
             session,
             cast.county,
             notice.id or 0,
@@ -362,10 +364,10 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
         )
     assert late.value.field == "raised_on"
     with pytest.raises(Conflict) as still_open:
-        policies.issue_policy(session, cast.supervisor, policy_no, AFTER_WINDOW)
+        lifecycle.issue_policy(session, cast.supervisor, policy_no, AFTER_WINDOW)
     assert still_open.value.code == "objections_open"
 
-    policies.resolve_objection(
+    cover_notices.resolve_objection(
         session, cast.supervisor, objection.id or 0, ObjectionResolve(upheld=True, resolution="核实属实，移出")
     )
     assert [(r.status, r.end_reason) for r in coverage_rows(engine, id_number=target[ID_NUMBER])] == [
@@ -376,7 +378,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
     assert policy.members_count == members_before - 1
     assert policy.premium_fen == premium_before - PER_PERSON_FEN
 
-    issued = policies.issue_policy(session, cast.supervisor, policy_no, AFTER_WINDOW)
+    issued = lifecycle.issue_policy(session, cast.supervisor, policy_no, AFTER_WINDOW)
     assert issued.status == PolicyStatus.issued
     requests = fetch(
         engine,
@@ -396,7 +398,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
     before = (policy.members_count, policy.households_count, policy.premium_fen)
     notices = {n.village_code: n for n in post_all_notices(session, cast.county, policy)}
     household = register.household_of_size(2)
-    objection = policies.record_objection(
+    objection = cover_notices.record_objection(
         session,
         cast.county,
         notices[household[0][VILLAGE_CODE]].id or 0,
@@ -404,7 +406,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
             household_no=household[0][HOUSEHOLD_NO], raised_by="村民", reason="该户不符合条件", raised_on=POSTED_ON
         ),
     )
-    policies.resolve_objection(
+    cover_notices.resolve_objection(
         session, cast.county, objection.id or 0, ObjectionResolve(upheld=True, resolution="属实")
     )
     removed = {r[ID_NUMBER] for r in household}
@@ -417,7 +419,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
         before[2] - len(household) * PER_PERSON_FEN - PER_HOUSEHOLD_FEN,
     )
     assert household[0][HOUSEHOLD_NO] not in {
-        line.household_no for line in policies.notice_lines(session, policy, household[0][VILLAGE_CODE])
+        line.household_no for line in cover_notices.notice_lines(session, policy, household[0][VILLAGE_CODE])
     }
 
 
@@ -459,8 +461,8 @@ def _assert_cover_ended_by_death(engine: Engine, session: Session, cast: Cast, p
         engine, "SELECT household_id, reason FROM document_request WHERE status = 'pending' AND kind = :k", k=CERT
     ) == [(household_id, "member_deceased")]
     settle(session)
-    assert policies.member_cover(session, cast.county, dead_id, "accident_death", DIED_ON).covered
-    after = policies.member_cover(session, cast.county, dead_id, "accident_death", DIED_ON + timedelta(days=1))
+    assert answers.member_cover(session, cast.county, dead_id, "accident_death", DIED_ON).covered
+    after = answers.member_cover(session, cast.county, dead_id, "accident_death", DIED_ON + timedelta(days=1))
     assert (after.covered, after.reason) == (False, "ended")
     living = [r.status for r in coverage_rows(engine, policy_no) if r.id_number != dead[ID_NUMBER]]
     assert set(living) == {CoverStatus.active}
@@ -479,7 +481,7 @@ def test_the_register_sync_is_idempotent_once_the_import_has_ended_the_cover(
     """The use case the roster import calls, run again on its own: the import already ended the cover."""
     cast, policy_no, dead = _death_in_newer_roster(engine, session, tmp_path)
     settle(session)
-    assert policies.sync_cover_with_register(session, SYSTEM) == 0  # nothing left to end
+    assert register_sync.sync_cover_with_register(session, SYSTEM) == 0  # nothing left to end
     session.commit()
     _assert_cover_ended_by_death(engine, session, cast, policy_no, dead)
 
@@ -504,7 +506,7 @@ def test_creating_enrolling_noticing_and_issuing_a_policy_each_leave_an_audit_ro
 
     notices = post_all_notices(session, cast.supervisor, policy)
     assert len(audit_rows(engine, "post_notice", "enrolment_notice")) == len(notices)
-    policies.issue_policy(session, cast.supervisor, policy.policy_no, AFTER_WINDOW)
+    lifecycle.issue_policy(session, cast.supervisor, policy.policy_no, AFTER_WINDOW)
     issued = audit_rows(engine, "issue", "policy", policy.policy_no)
     assert [(a["actor"], a["after"]["members"]) for a in issued] == [("supervisor", enrolment.added)]
 
@@ -520,7 +522,7 @@ def test_an_issued_policy_cancelled_mid_year_ends_cover_that_day_and_requests_ce
     with engine.begin() as connection:  # the certificates of the issue were produced
         connection.exec_driver_sql("UPDATE document_request SET status = 'done'")
     cancelled_on = date(YEAR, 6, 30)
-    policies.cancel_policy(session, cast.supervisor, policy_no, "县财政停止购买", cancelled_on)
+    lifecycle.cancel_policy(session, cast.supervisor, policy_no, "县财政停止购买", cancelled_on)
     rows = coverage_rows(engine, policy_no)
     assert {(r.cover_end, r.status, r.end_reason) for r in rows} == {
         (cancelled_on, CoverStatus.ended, "policy_cancelled")
@@ -529,7 +531,7 @@ def test_an_issued_policy_cancelled_mid_year_ends_cover_that_day_and_requests_ce
     assert len(pending) == len(register.eligible_households)
     member = member_id(engine, register.eligible_rows[0][ID_NUMBER])
     settle(session)
-    after = policies.member_cover(session, cast.county, member, "accident_death", cancelled_on + timedelta(days=1))
+    after = answers.member_cover(session, cast.county, member, "accident_death", cancelled_on + timedelta(days=1))
     assert after.covered is False
 
 
@@ -538,10 +540,10 @@ def test_an_issued_policy_cancelled_mid_year_still_answers_for_the_days_it_was_i
 ) -> None:
     cast, register, policy_no = _enrolled(engine, session, tmp_path)
     issue(session, cast, policies.get_policy(session, cast.supervisor, policy_no))
-    policies.cancel_policy(session, cast.supervisor, policy_no, "县财政停止购买", date(YEAR, 6, 30))
+    lifecycle.cancel_policy(session, cast.supervisor, policy_no, "县财政停止购买", date(YEAR, 6, 30))
     member = member_id(engine, register.eligible_rows[0][ID_NUMBER])
     settle(session)
-    before = policies.member_cover(session, cast.county, member, "accident_death", date(YEAR, 3, 1))
+    before = answers.member_cover(session, cast.county, member, "accident_death", date(YEAR, 3, 1))
     assert (before.covered, before.policy_no) == (True, policy_no)
 
 
@@ -559,14 +561,14 @@ def test_an_interrupted_command_line_enrolment_is_marked_failed_writes_nothing_a
         raise KeyboardInterrupt  # Ctrl-C in the middle of the county
 
     with pytest.raises(KeyboardInterrupt):
-        policies.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY, progress=interrupt)
+        cover_enrolment.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY, progress=interrupt)
     settle(session)
-    (stopped,) = policies.list_enrolments(session, policy)
+    (stopped,) = cover_enrolment.list_enrolments(session, policy)
     assert stopped.status == "failed"
     assert "KeyboardInterrupt" in (stopped.message or "")
     assert coverage_rows(engine, policy.policy_no) == []
 
-    again = policies.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY)
+    again = cover_enrolment.enrol_now(engine, SYSTEM, policy.policy_no, ENROL_DAY)
     assert again.status == "done"
     assert again.added == len(coverage_rows(engine, policy.policy_no)) > 0
 
@@ -579,11 +581,11 @@ def test_an_objection_cannot_be_recorded_once_the_policy_is_issued(
     target = register.eligible_rows[0]
     (notice,) = [
         n
-        for n in policies.list_notices(session, policies.get_policy(session, cast.county, policy_no))
+        for n in cover_notices.list_notices(session, policies.get_policy(session, cast.county, policy_no))
         if n.village_code == target[VILLAGE_CODE]
     ]
     with pytest.raises(Conflict) as refused:
-        policies.record_objection(
+        cover_notices.record_objection(
             session,
             cast.county,
             notice.id or 0,

@@ -1,0 +1,110 @@
+"""What a member, an insured object or a household is covered for on a day: the cover answer claims will ask."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from core.auth import can_see_division
+from core.errors import NotFound
+from core.models import User
+from insurance.cover import eligibility
+from insurance.cover.catalogue import benefits_by_version
+from insurance.cover.models import (
+    Coverage,
+    CoverStatus,
+    InsuredObject,
+    Policy,
+    Product,
+)
+from insurance.cover.policies import may_see_policy
+from insurance.register.models import Household, Insurer, Member
+from insurance.register.roster import HEAD_RELATION
+
+
+def member_cover_lines(session: Session, member_id: int) -> list[eligibility.CoverLine]:
+    rows = session.exec(
+        select(Coverage, Policy)
+        .join(Policy, col(Policy.id) == Coverage.policy_id)
+        .where(Coverage.member_id == member_id)
+    ).all()
+    benefits = benefits_by_version(session, [p.product_version_id for _, p in rows])
+    return [_cover_line(policy, cover, benefits[policy.product_version_id]) for cover, policy in rows]
+
+
+def _cover_line(
+    policy: Policy,
+    line: Coverage | InsuredObject,
+    benefits: tuple[eligibility.BenefitTerms, ...],
+    units: Decimal = Decimal(1),
+) -> eligibility.CoverLine:
+    return eligibility.CoverLine(
+        policy_no=policy.policy_no,
+        # Issued once is in force for the days it covered: a cancellation ends the lines, it does not void them.
+        policy_in_force=policy.issued_at is not None,
+        cover_start=line.cover_start,
+        cover_end=line.cover_end,
+        cancelled=line.status == CoverStatus.cancelled,
+        waiting_waived=line.waiting_waived,
+        benefits=benefits,
+        units=units,
+    )
+
+
+def get_member(session: Session, user: User, member_id: int) -> Member:
+    member = session.get(Member, member_id)
+    household = session.get(Household, member.household_id) if member else None
+    if member is None or household is None or not can_see_division(user, household.village_code):
+        raise NotFound("人员不存在或不在您的辖区内 (no such member)", code="member_not_found", field="member_id")
+    return member
+
+
+def member_cover(session: Session, user: User, member_id: int, peril: str, on: date) -> eligibility.CoverAnswer:
+    """The one answer claims rely on: covered or not for the peril on the date, by which policy and benefit, and
+    what is left of the annual limit (nothing is paid yet: claims will pass what they paid)."""
+    get_member(session, user, member_id)
+    return eligibility.cover_for(member_cover_lines(session, member_id), peril, on, {})
+
+
+def object_cover(session: Session, user: User, object_id: int, peril: str, on: date) -> eligibility.CoverAnswer:
+    line = session.get(InsuredObject, object_id)
+    policy = session.get(Policy, line.policy_id) if line else None
+    if line is None or policy is None or not may_see_policy(user, policy):
+        raise NotFound("保险标的不存在 (no such insured object)", code="object_not_found", field="object_id")
+    benefits = benefits_by_version(session, [policy.product_version_id])[policy.product_version_id]
+    return eligibility.cover_for([_cover_line(policy, line, benefits, Decimal(line.quantity))], peril, on, {})
+
+
+@dataclass(frozen=True)
+class MemberCoverRow:
+    member: Member
+    coverage: Coverage
+    policy: Policy
+    insurer_name: str
+    product_name: str
+
+
+def household_cover(
+    session: Session, household: Household
+) -> tuple[list[MemberCoverRow], list[tuple[InsuredObject, Policy]]]:
+    """Every cover of a household's members and insured objects, newest policy first."""
+    rows = session.exec(
+        select(Member, Coverage, Policy, Insurer.short_name, Product.name)
+        .join(Coverage, col(Coverage.member_id) == Member.id)
+        .join(Policy, col(Policy.id) == Coverage.policy_id)
+        .join(Insurer, col(Insurer.id) == Policy.insurer_id)
+        .join(Product, col(Product.code) == Policy.product_code)
+        .where(Member.household_id == household.id)
+        .order_by(col(Policy.period_start).desc(), Member.relation != HEAD_RELATION, col(Member.birth_date))
+    ).all()
+    objects = session.exec(
+        select(InsuredObject, Policy)
+        .join(Policy, col(Policy.id) == InsuredObject.policy_id)
+        .where(InsuredObject.household_id == household.id)
+        .order_by(col(Policy.period_start).desc())
+    ).all()
+    return (
+        [MemberCoverRow(m, c, p, insurer, product) for m, c, p, insurer, product in rows],
+        [(o, p) for o, p in objects],
+    )

@@ -1,0 +1,164 @@
+"""A policy's life after creation: renewal for the next year, issue after the notices' windows, cancellation."""
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from core import audit
+from core.audit import Actor
+from core.db import utcnow
+from core.errors import Conflict, Invalid
+from core.models import User
+from insurance.certificates import outbox
+from insurance.cover.catalogue import get_product, version_for
+from insurance.cover.enrolment import queue_enrolment
+from insurance.cover.models import (
+    Coverage,
+    CoverStatus,
+    Enrolment,
+    EnrolmentStatus,
+    InsuredObject,
+    Policy,
+    PolicyStatus,
+    ProductKind,
+)
+from insurance.cover.notices import open_objection_counts, policy_village_summary
+from insurance.cover.policies import check_enrollable, new_group_policy, own_policy
+from insurance.cover.schemas import (
+    GroupPolicyCreate,
+    RenewalCreate,
+)
+from insurance.register.models import Member
+
+# --- renewal, issue, cancellation ---------------------------------------------------------------------------------
+
+
+def renew_policy(
+    session: Session, user: User, policy_no: str, data: RenewalCreate, today: date
+) -> tuple[Policy, Enrolment]:
+    """Next year's policy for the same county and insurer, and a queued enrolment that carries forward everyone
+    still eligible (members covered this year keep no waiting period)."""
+    old = own_policy(session, user, policy_no)
+    check_enrollable(old)
+    year = data.year or old.year + 1
+    if year <= old.year:
+        raise Invalid("续保年度须晚于原保单年度 (renewal is for a later year)", field="year")
+    version = version_for(session, get_product(session, old.product_code), year, data.product_version)
+    created = new_group_policy(
+        session,
+        user,
+        GroupPolicyCreate(
+            county_code=old.county_code,
+            year=year,
+            product_code=old.product_code,
+            product_version=version.version,
+            premium_per_person_fen=data.premium_per_person_fen,
+            policy_no=data.policy_no,
+            policyholder=old.policyholder,
+        ),
+        renewed_from=old,
+    )
+    audit.record(session, Actor.of(user), "renew", "policy", old.policy_no, after={"renewed_as": created.policy_no})
+    enrolment = queue_enrolment(session, Actor.of(user), created, today, kind="renew", status=EnrolmentStatus.queued)
+    session.commit()
+    return created, enrolment
+
+
+def issue_policy(session: Session, user: User, policy_no: str, today: date) -> Policy:
+    """Puts a policy in force once every village has seen its notice, the objection windows have closed and no
+    objection is left open; every covered household's certificate is then requested."""
+    policy = own_policy(session, user, policy_no, supervisor=True)
+    if policy.status != PolicyStatus.draft:
+        raise Conflict(f"保单状态为{policy.status}，不能出单 (only a draft policy is issued)", code="not_draft")
+    if policy.members_count == 0 and policy.kind == ProductKind.family:
+        raise Invalid("保单还没有参保人员 (no one is enrolled yet)", code="nobody_enrolled", field="policy_no")
+    villages = policy_village_summary(session, policy)
+    missing = [v["village_code"] for v in villages if v["notice"] is None]
+    if missing:
+        raise Conflict(
+            f"还有 {len(missing)} 个村未张贴承保公示，如 {missing[0]} (villages without an enrolment notice)",
+            code="notice_missing",
+        )
+    open_window = [v["notice"] for v in villages if v["notice"].objection_until >= today]
+    if open_window:
+        first = min(open_window, key=lambda n: n.objection_until)
+        raise Conflict(
+            f"村 {first.village_code} 的公示异议期至 {first.objection_until} 才结束 (an objection window is open)",
+            code="objection_window_open",
+        )
+    open_objections = sum(open_objection_counts(session, policy).values())
+    if open_objections:
+        raise Conflict(f"还有 {open_objections} 条异议未处理 (objections are still open)", code="objections_open")
+    policy.status = PolicyStatus.issued
+    policy.issued_at = utcnow()
+    session.add(policy)
+    connection = session.connection()
+    requested = outbox.request_certificates(connection, _covered_households(policy), policy.id or 0, "policy_issued")
+    outbox.request_booklets(connection, policy.id or 0, "policy_issued")
+    audit.record(
+        session,
+        Actor.of(user),
+        "issue",
+        "policy",
+        policy.policy_no,
+        after={"members": policy.members_count, "certificates_requested": requested},
+    )
+    session.commit()
+    return policy
+
+
+def _covered_households(policy: Policy, *, include_cancelled: bool = False) -> sa.Select[Any]:
+    if policy.kind == ProductKind.industry:
+        objects = InsuredObject.__table__
+        query = sa.select(objects.c.household_id).distinct().where(objects.c.policy_id == policy.id)
+        return query if include_cancelled else query.where(objects.c.status != CoverStatus.cancelled.value)
+    member, coverage = Member.__table__, Coverage.__table__
+    query = (
+        sa.select(member.c.household_id)
+        .distinct()
+        .select_from(coverage.join(member, member.c.id == coverage.c.member_id))
+        .where(coverage.c.policy_id == policy.id)
+    )
+    return query if include_cancelled else query.where(coverage.c.status != CoverStatus.cancelled.value)
+
+
+def cancel_policy(session: Session, user: User, policy_no: str, reason: str, today: date) -> Policy:
+    """A draft policy is void from the start; an issued one ends today. Households it covered get new
+    certificates when it was in force."""
+    policy = own_policy(session, user, policy_no, supervisor=True)
+    if policy.status == PolicyStatus.cancelled:
+        raise Conflict("保单已撤销 (already cancelled)", code="policy_cancelled")
+    was_issued = policy.status == PolicyStatus.issued
+    connection = session.connection()
+    table = InsuredObject.__table__ if policy.kind == ProductKind.industry else Coverage.__table__
+    live = sa.and_(table.c.policy_id == policy.id, table.c.status == CoverStatus.active.value)
+    if was_issued:
+        connection.execute(
+            table.update()
+            .where(live, table.c.cover_end > today)
+            .values(status=CoverStatus.ended.value, end_reason="policy_cancelled", cover_end=today)
+        )
+        outbox.request_certificates(
+            connection, _covered_households(policy, include_cancelled=True), policy.id or 0, "policy_cancelled"
+        )
+    else:
+        connection.execute(
+            table.update().where(live).values(status=CoverStatus.cancelled.value, end_reason="policy_cancelled")
+        )
+    policy.status = PolicyStatus.cancelled
+    policy.cancelled_at = utcnow()
+    policy.cancel_reason = reason
+    session.add(policy)
+    audit.record(
+        session,
+        Actor.of(user),
+        "cancel",
+        "policy",
+        policy.policy_no,
+        before={"status": "issued" if was_issued else "draft"},
+        after={"status": "cancelled", "reason": reason, "on": today},
+    )
+    session.commit()
+    return policy
