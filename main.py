@@ -18,10 +18,14 @@ from core.masking import configure_logging
 from core.models import Role
 from core.settings import Settings, get_settings
 from core.templating import render
-from insurance import api as insurance_api
-from insurance import pages as insurance_pages
+from insurance.certificates import api as certificates_api
+from insurance.certificates import pages as certificates_pages
+from insurance.cover import api as cover_api
 from insurance.cover import enrolment, policies
+from insurance.cover import pages as cover_pages
 from insurance.cover.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
+from insurance.register import api as register_api
+from insurance.register import pages as register_pages
 from insurance.register import service as register_service
 
 log = logging.getLogger("tehuibao")
@@ -101,8 +105,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.include_router(web.api)
     app.include_router(web.pages)
-    app.include_router(insurance_api.router)
-    app.include_router(insurance_pages.router)
+    for router in (register_api, cover_api, certificates_api, register_pages, cover_pages, certificates_pages):
+        app.include_router(router.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -15,8 +15,9 @@ from rq import SimpleWorker
 from core.masking import configure_logging
 from core.queue import clear_heartbeat, get_queue, publish_heartbeat, redis_from_url, worker_name
 from core.settings import Settings, get_settings
-from insurance import jobs as insurance_jobs
 from insurance.certificates import pipeline
+from insurance.cover import jobs as cover_jobs
+from insurance.register import jobs as register_jobs
 
 log = logging.getLogger("tehuibao.worker")
 
@@ -42,10 +43,10 @@ def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts:
             publish_heartbeat(connection, name, settings.worker_stale_seconds, **facts)
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + settings.sweep_seconds
-                swept = insurance_jobs.enqueue_queued_imports()
+                swept = register_jobs.enqueue_queued_imports()
                 if swept:
                     log.info("sweeper: enqueued %d queued roster imports", swept)
-                swept = insurance_jobs.enqueue_queued_enrolments()
+                swept = cover_jobs.enqueue_queued_enrolments()
                 if swept:
                     log.info("sweeper: enqueued %d queued enrolments", swept)
                 documents = pipeline.sweep(settings)

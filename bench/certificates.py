@@ -95,11 +95,12 @@ import sys
 from rq import Worker
 import worker
 from core.settings import get_settings
-from insurance import jobs
+from insurance.cover import jobs as cover_jobs
+from insurance.register import jobs as register_jobs
 from insurance.certificates import pipeline
 
-jobs.enqueue_queued_imports()
-jobs.enqueue_queued_enrolments()
+register_jobs.enqueue_queued_imports()
+cover_jobs.enqueue_queued_enrolments()
 pipeline.sweep(get_settings())
 
 class _ForkingWorker(Worker):

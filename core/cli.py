@@ -504,12 +504,13 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     """What the worker's sweeper does every minute, once: imports, enrolments and documents that never reached Redis
     (or whose worker died) are sent again."""
-    from insurance import jobs as insurance_jobs
     from insurance.certificates import pipeline
+    from insurance.cover import jobs as cover_jobs
+    from insurance.register import jobs as register_jobs
 
     summary = {
-        "imports": insurance_jobs.enqueue_queued_imports(),
-        "enrolments": insurance_jobs.enqueue_queued_enrolments(),
+        "imports": register_jobs.enqueue_queued_imports(),
+        "enrolments": cover_jobs.enqueue_queued_enrolments(),
         **{f"documents_{k}": v for k, v in pipeline.sweep(settings).items()},
     }
     print(json.dumps(summary, ensure_ascii=False) if args.json else f"已重新入队 (sent again): {summary}")

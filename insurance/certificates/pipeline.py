@@ -31,7 +31,7 @@ from insurance.cover.models import (
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_JOB = "insurance.jobs.render_document"
+DOCUMENT_JOB = "insurance.certificates.jobs.render_document"
 STALE_GRACE = timedelta(minutes=2)
 
 

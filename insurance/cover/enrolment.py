@@ -23,7 +23,7 @@ from insurance.cover.policies import check_enrollable, find_policy, may_see_poli
 
 PROGRESS_KEY = "tehuibao:enrolment:{}:progress"  # Redis: how far a running enrolment got
 ENROL_TIMEOUT = timedelta(hours=1)  # the worker's job timeout; an enrolment still "running" past it has died
-ENROL_JOB = "insurance.jobs.run_enrolment"
+ENROL_JOB = "insurance.cover.jobs.run_enrolment"
 
 
 def enrolment_job_id(enrolment_id: int) -> str:

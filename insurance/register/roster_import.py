@@ -68,7 +68,7 @@ WORK_MEM, MAINTENANCE_WORK_MEM = "128MB", "512MB"  # PostgreSQL's, for the impor
 COPY_CHUNK_ROWS = 500  # rows per COPY write: about 100 kB
 PROGRESS_KEY = "tehuibao:import:{}:progress"  # Redis: where a running web import reports how far it got
 IMPORT_TIMEOUT = timedelta(hours=4)  # the worker's job timeout; an import still "running" past it has died
-IMPORT_JOB = "insurance.jobs.run_roster_import"
+IMPORT_JOB = "insurance.register.jobs.run_roster_import"
 
 
 def import_job_id(import_id: int) -> str:

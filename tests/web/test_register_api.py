@@ -70,7 +70,7 @@ def test_an_uploaded_roster_is_imported_by_the_worker_and_its_report_downloads(
 def test_a_second_delivery_of_the_same_import_job_does_nothing(
     client: TestClient, session: Session, job_env: Settings, tmp_path: Path
 ) -> None:
-    from insurance.jobs import run_roster_import
+    from insurance.register.jobs import run_roster_import
 
     make_user(session, Role.province_office, username="province")
     headers = bearer(client, "province")
@@ -85,7 +85,7 @@ def test_a_second_delivery_of_the_same_import_job_does_nothing(
 def test_an_upload_while_redis_is_down_stays_queued_and_the_sweeper_sends_it_later(
     client: TestClient, session: Session, job_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from insurance.jobs import enqueue_queued_imports
+    from insurance.register.jobs import enqueue_queued_imports
 
     make_user(session, Role.province_office, username="province")
     headers = bearer(client, "province")
@@ -222,7 +222,7 @@ def test_an_import_whose_worker_died_is_marked_failed_by_the_sweeper(
     from datetime import timedelta
 
     from core.db import utcnow
-    from insurance.jobs import enqueue_queued_imports
+    from insurance.register.jobs import enqueue_queued_imports
     from insurance.register.models import RosterImport
 
     make_user(session, Role.province_office, username="province")

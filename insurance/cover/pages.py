@@ -1,24 +1,22 @@
-"""Thin HTML routes of the coverage domain."""
+"""The cover pages: products, policies (new, enrol, notices, issue), notices and their objections."""
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core.auth import CurrentUser, OptionalUser, SessionDep, is_insurer
+from core.auth import CurrentUser, SessionDep, is_insurer
 from core.db import local_today
 from core.errors import DomainError, Forbidden, Invalid
 from core.models import Role, User
 from core.templating import render
-from insurance.api import enqueue_enrolment, enrolment_public, import_public, submit_import, verify_limiter
-from insurance.certificates import pipeline, verification
-from insurance.certificates import service as certificates_service
-from insurance.certificates.models import DOCUMENT_KIND_LABELS, DOCUMENT_STATUS_LABELS, DocumentStatus
+from insurance.certificates import pipeline
 from insurance.cover import answers, catalogue, industry, insurers, lifecycle, notices, policies
 from insurance.cover import enrolment as cover_enrolment
+from insurance.cover.api import enqueue_enrolment, enrolment_public
 from insurance.cover.models import (
     COVER_STATUS_LABELS,
     ENROLMENT_STATUS_LABELS,
@@ -30,126 +28,12 @@ from insurance.cover.models import (
     ProductVersion,
 )
 from insurance.cover.schemas import GroupPolicyCreate
-from insurance.register import service
-from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
-from insurance.register.roster import POVERTY_CAUSES
+from insurance.register import service as register_service
+from insurance.register.models import MEMBER_STATUS_LABELS
+from insurance.register.pages import LABELS
 
 router = APIRouter(include_in_schema=False)
-CAUSE_LABELS = {code: label for label, code in POVERTY_CAUSES.items()}
 PAGE_SIZE = 50
-LABELS = {
-    "levels": DIVISION_LEVEL_LABELS,
-    "attributes": POVERTY_ATTRIBUTE_LABELS,
-    "causes": CAUSE_LABELS,
-    "statuses": MEMBER_STATUS_LABELS,
-}
-
-
-@router.get("/divisions/{code}", response_class=HTMLResponse)
-def division_page(code: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    division = service.get_division(session, user, code)
-    return render(
-        request,
-        "pages/division.html",
-        user,
-        division=division,
-        path=service.division_path(session, user, division),
-        children=service.list_children(session, division),
-        level_labels=DIVISION_LEVEL_LABELS,
-    )
-
-
-@router.get("/households", response_class=HTMLResponse)
-def households_page(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    village: str | None = None,
-    q: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> HTMLResponse:
-    rows, count = service.list_households(session, user, village_code=village, q=q, limit=PAGE_SIZE, offset=offset)
-    division = service.get_division(session, user, village) if village else None
-    return render(
-        request,
-        "pages/households.html",
-        user,
-        rows=rows,
-        count=count,
-        village=division,
-        q=q or "",
-        offset=offset,
-        page_size=PAGE_SIZE,
-        labels=LABELS,
-        path=service.division_path(session, user, division) if division else [],
-    )
-
-
-@router.get("/households/{household_no}", response_class=HTMLResponse)
-def household_page(household_no: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    household = service.get_household(session, user, household_no)
-    village = service.get_division(session, user, household.village_code)
-    return render(
-        request,
-        "pages/household.html",
-        user,
-        household=household,
-        members=service.list_members(session, household),
-        village=village,
-        path=service.division_path(session, user, village),
-        labels=LABELS,
-        cover=answers.household_cover(session, household),
-        cover_labels=COVER_LABELS,
-    )
-
-
-@router.get("/roster-imports", response_class=HTMLResponse)
-def imports_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    rows, count = service.list_imports(session, user, limit=50)
-    return render(
-        request, "pages/imports.html", user, imports=rows, count=count, may_import=service.may_import_rosters(user)
-    )
-
-
-@router.post("/roster-imports", response_class=HTMLResponse)
-def upload_roster(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    file: Annotated[UploadFile, File()],
-    dry_run: Annotated[bool, Form()] = False,
-    strict: Annotated[bool, Form()] = False,
-) -> Response:
-    try:
-        record = submit_import(request, session, user, file, dry_run=dry_run, strict=strict)
-    except DomainError as exc:
-        rows, count = service.list_imports(session, user, limit=50)
-        return render(
-            request,
-            "pages/imports.html",
-            user,
-            status_code=exc.status_code,
-            error=exc.message,
-            imports=rows,
-            count=count,
-            may_import=service.may_import_rosters(user),
-        )
-    return RedirectResponse(f"/roster-imports/{record.id}", status_code=303)
-
-
-@router.get("/roster-imports/{import_id}", response_class=HTMLResponse)
-def import_page(import_id: int, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    record = service.get_import(session, user, import_id)
-    issues, issue_count = service.list_import_issues(session, import_id, errors_only=True, limit=200)
-    return render(
-        request,
-        "pages/import.html",
-        user,
-        record=import_public(request, record),
-        issues=issues,
-        issue_count=issue_count,
-    )
-
 
 # --- cover: products, policies, enrolment, notices ------------------------------------------------------------------
 
@@ -205,7 +89,7 @@ def _new_policy_form(
         status_code=status_code,
         error=error,
         products=products,
-        prefectures=service.list_prefectures_with_counties(session, on=local_today()),
+        prefectures=register_service.list_prefectures_with_counties(session, on=local_today()),
         year=local_today().year + 1,
     )
 
@@ -274,7 +158,7 @@ def _policy_page(
         policy=policy,
         product=product,
         version=version,
-        insurer=service.get_insurer(session, policy.insurer_id),
+        insurer=register_service.get_insurer(session, policy.insurer_id),
         enrolments=[enrolment_public(request, e) for e in enrolments[:10]],
         villages=notices.policy_village_summary(session, policy),
         objects=industry.list_objects(session, policy) if policy.kind == "industry" else [],
@@ -335,7 +219,7 @@ def notice_page(
     policy_no: str, village_code: str, request: Request, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     policy = policies.get_policy(session, user, policy_no)
-    village = service.get_division(session, user, village_code)
+    village = register_service.get_division(session, user, village_code)
     notice = next((n for n in notices.list_notices(session, policy) if n.village_code == village.code), None)
     objections = notices.list_objections(session, notice) if notice else []
     return render(
@@ -348,74 +232,24 @@ def notice_page(
         lines=notices.notice_lines(session, policy, village.code),
         household_numbers=policies.household_numbers(session, [o.household_id for o in objections]),
         objections=objections,
-        insurer=service.get_insurer(session, policy.insurer_id),
+        insurer=register_service.get_insurer(session, policy.insurer_id),
         labels=COVER_LABELS,
     )
 
 
-# --- documents and the public verification page ---------------------------------------------------------------------
-
-
-@router.get("/policies/{policy_no}/documents", response_class=HTMLResponse)
-def documents_page(
-    policy_no: str,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    village_code: str | None = None,
-    status: DocumentStatus | None = None,
-    retried: int | None = None,
-) -> HTMLResponse:
-    policy = policies.get_policy(session, user, policy_no)
+@router.get("/households/{household_no}", response_class=HTMLResponse)
+def household_page(household_no: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    household = register_service.get_household(session, user, household_no)
+    village = register_service.get_division(session, user, household.village_code)
     return render(
         request,
-        "pages/documents.html",
+        "pages/household.html",
         user,
-        policy=policy,
-        villages=certificates_service.village_status(session, policy),
-        requests=certificates_service.list_requests(
-            session, policy, village_code=village_code, status=status, limit=100
-        ),
-        village_code=village_code,
-        status=status,
-        retried=retried,
-        kind_labels=DOCUMENT_KIND_LABELS,
-        status_labels=DOCUMENT_STATUS_LABELS,
+        household=household,
+        members=register_service.list_members(session, household),
+        village=village,
+        path=register_service.division_path(session, user, village),
+        labels=LABELS,
+        cover=answers.household_cover(session, household),
+        cover_labels=COVER_LABELS,
     )
-
-
-@router.post("/policies/{policy_no}/documents/retry", response_class=HTMLResponse)
-def documents_retry_form(
-    policy_no: str,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    village_code: Annotated[str | None, Form()] = None,
-) -> Response:
-    policy = policies.get_policy(session, user, policy_no)
-    retried = certificates_service.retry_failed(session, policy, village_code=village_code or None)
-    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
-    return RedirectResponse(f"/policies/{policy_no}/documents?retried={retried}", status_code=303)
-
-
-@router.get("/verify", response_class=HTMLResponse)
-def verify_page(request: Request, session: SessionDep, user: OptionalUser, code: str | None = None) -> HTMLResponse:
-    """Public (no login): a household or anyone types the short code, or lands here from the QR."""
-    result = None
-    if code and code.strip():
-        verify_limiter(request).check(request)
-        result = verification.verify(session, request.app.state.settings, code[:600])
-    return render(
-        request,
-        "pages/verify.html",
-        user,
-        code=code or "",
-        result=result,
-        state_labels=verification.STATE_LABELS,
-    )
-
-
-@router.get("/v/{code}", response_class=HTMLResponse)
-def verify_qr_page(code: str, request: Request, session: SessionDep, user: OptionalUser) -> HTMLResponse:
-    """Where a certificate's QR code leads."""
-    return verify_page(request, session, user, code)

@@ -1,0 +1,123 @@
+"""The documents' JSON API: status per village, retries, downloads, and the public verification of codes."""
+
+from dataclasses import asdict
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import PlainTextResponse, Response
+
+from core.auth import CurrentUser, SessionDep
+from core.ratelimit import RateLimiter
+from core.storage import get_store
+from insurance.certificates import pipeline, verification
+from insurance.certificates import service as certificates_service
+from insurance.certificates.models import DocumentStatus
+from insurance.certificates.schemas import (
+    DocumentPublic,
+    DocumentVillagePublic,
+    RetryPublic,
+    RetryRequest,
+    VerificationPublic,
+)
+from insurance.cover import policies
+
+router = APIRouter(prefix="/api", tags=["documents"])
+
+
+# --- documents: status per village, retry, download; public verification ----------------------------------------
+
+
+@router.get(
+    "/policies/{policy_no}/documents",
+    response_model=list[DocumentVillagePublic],
+    summary="Certificates, booklets and notices of the policy per village: pending, queued, running, failed, done",
+)
+def read_document_status(policy_no: str, session: SessionDep, user: CurrentUser) -> list[DocumentVillagePublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    return [
+        DocumentVillagePublic(
+            village_code=v.village_code,
+            village_name=v.village_name,
+            counts=v.counts,
+            booklet_id=v.booklet.id if v.booklet else None,
+            notice_id=v.notice.id if v.notice else None,
+        )
+        for v in certificates_service.village_status(session, policy)
+    ]
+
+
+@router.get(
+    "/policies/{policy_no}/documents/requests",
+    response_model=list[DocumentPublic],
+    summary="The policy's document requests, newest first, by village and status",
+)
+def read_document_requests(
+    policy_no: str,
+    session: SessionDep,
+    user: CurrentUser,
+    village_code: str | None = None,
+    status: DocumentStatus | None = None,
+) -> list[DocumentPublic]:
+    policy = policies.get_policy(session, user, policy_no)
+    rows = certificates_service.list_requests(session, policy, village_code=village_code, status=status)
+    return [DocumentPublic.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/policies/{policy_no}/documents/retry",
+    response_model=RetryPublic,
+    summary="Send failed documents again (all of the policy's, or one village's)",
+)
+def retry_documents(
+    policy_no: str, data: RetryRequest, request: Request, session: SessionDep, user: CurrentUser
+) -> RetryPublic:
+    policy = policies.get_policy(session, user, policy_no)
+    retried = certificates_service.retry_failed(session, policy, village_code=data.village_code)
+    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
+    return RetryPublic(retried=retried)
+
+
+@router.get("/documents/{document_id}/pdf", summary="A finished PDF (certificate, booklet or notice)")
+def download_document(document_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    document, _ = certificates_service.get_document(session, user, document_id)
+    key = certificates_service.require_done(document)
+    data = get_store(request.app.state.settings).get(key)
+    name = key.rsplit("/", 1)[-1]
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"}
+    )
+
+
+def verify_limiter(request: Request) -> RateLimiter:
+    """One limiter per app, created on first use (it holds a Redis client)."""
+    limiter = getattr(request.app.state, "verify_limiter", None)
+    if limiter is None:
+        settings = request.app.state.settings
+        limiter = RateLimiter(settings.redis_url, "verify", settings.verify_per_minute)
+        request.app.state.verify_limiter = limiter
+    return limiter
+
+
+@router.get(
+    "/verify",
+    response_model=VerificationPublic,
+    summary="Public: check a certificate's QR code or short code (no login; rate limited per client)",
+)
+def verify_code(
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Query(min_length=1, max_length=600, description="the QR's text or URL, or the short code")],
+) -> VerificationPublic:
+    verify_limiter(request).check(request)
+    result = verification.verify(session, request.app.state.settings, code)
+    return VerificationPublic(**asdict(result), state_label=verification.STATE_LABELS[result.state])
+
+
+@router.get(
+    "/verify/public-key",
+    response_class=PlainTextResponse,
+    summary="Public: the Ed25519 key (PEM) that verifies codes offline (docs/verification.md)",
+)
+def verify_public_key(request: Request) -> str:
+    return verification.public_key_pem(request.app.state.settings)
