@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
 from core import audit, users, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today

@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 from rq import SimpleWorker
 
+import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
+from core import documents as core_documents
 from core.masking import configure_logging
 from core.queue import clear_heartbeat, get_queue, publish_heartbeat, redis_from_url, worker_name
 from core.settings import Settings, get_settings
-from insurance.certificates import pipeline
 from insurance.cover import jobs as cover_jobs
 from insurance.register import jobs as register_jobs
 
@@ -49,7 +50,7 @@ def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts:
                 swept = cover_jobs.enqueue_queued_enrolments()
                 if swept:
                     log.info("sweeper: enqueued %d queued enrolments", swept)
-                documents = pipeline.sweep(settings)
+                documents = core_documents.sweep(settings)
                 if any(documents.values()):
                     log.info("sweeper: documents %s", documents)
         except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going

@@ -22,14 +22,14 @@ real worker process on its own, started and warmed (its own warm-up, then one ce
 held off (SWEEP_SECONDS) so that the bench alone dispatches:
 
 - singles: N household certificates without a booklet (as a death or a mid-year enrolment asks for them), each a new
-  version, from `pipeline.dispatch` until the last one is done (its processed_at); pages/s = pages / seconds;
+  version, from `documents.dispatch` until the last one is done (its processed_at); pages/s = pages / seconds;
 - booklet: one village booklet of the B households (cover, B certificates, sign-off sheet), each certificate a new
   version, from dispatch until done.
 
 Before each worker run the certificates are deleted, so every run makes the same new versions. And bare WeasyPrint
 on the same HTML, in a process of its own that imports nothing else (`HTML(string=...).render()`, `write_pdf()`,
 after one warm-up render), rendering one after the other each single certificate's HTML
-(`printing.certificate_html` of the stored version) and the booklet's (`pipeline.prepare` of the booklet's
+(`printing.certificate_html` of the stored version) and the booklet's (`documents.prepare` of the booklet's
 request: the very document the worker printed). ratio_to_bare = worker pages/s / bare pages/s. With --repeat R
 there are R rounds, the sides in a rotating order (the machine may be shared), and medians are reported; the
 headline figures are the SimpleWorker's (the project's) when it was measured.
@@ -63,15 +63,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
 from bench.common import database_url
-from core import signing
+from core import documents, signing
 from core.audit import Actor
 from core.db import local_today, make_engine, new_session
+from core.documents import DocumentRequest
 from core.migrate import upgrade
 from core.queue import get_queue, read_heartbeats, redis_from_url
 from core.settings import Settings
-from insurance.certificates import outbox, pipeline, printing
-from insurance.certificates.models import Certificate, DocumentKind, DocumentRequest
+from insurance.certificates import printing
+from insurance.certificates.models import Certificate
+from insurance.cover import outbox
+from insurance.cover.outbox import DocumentKind
 from insurance.demo.roster import generate_rows
 from insurance.register import service as register_service
 from insurance.register.models import Household
@@ -291,7 +295,7 @@ def _through_worker(
     """(seconds from dispatch until the last of the `expected` jobs is done, pages); `pages_expected` bounds the
     wait."""
     started = datetime.now(UTC)
-    sent = pipeline.dispatch(engine, settings)
+    sent = documents.dispatch(engine, settings)
     if sent != expected:
         raise SystemExit(f"dispatch sent {sent} jobs, expected {expected}")
     rows = _wait_done(engine, reason, kind, expected, timeout=max(600.0, pages_expected * 10.0))
@@ -392,7 +396,7 @@ print(json.dumps({"seconds": seconds, "pages": pages, "booklet_seconds": booklet
 
 def write_documents(engine: Engine, settings: Settings, programme: Programme, folder: Path) -> None:
     """The HTML the last worker run printed, one file each: every single certificate's (from its stored version)
-    and the booklet's (`pipeline.prepare` of its request: the very document the worker rendered)."""
+    and the booklet's (`documents.prepare` of its request: the very document the worker rendered)."""
     folder.mkdir(parents=True, exist_ok=True)
     with new_session(engine) as session:
         singles = session.exec(
@@ -412,7 +416,7 @@ def write_documents(engine: Engine, settings: Settings, programme: Programme, fo
         ).first()
         assert request is not None and request.id is not None
         key = signing.key_at(settings.effective_signing_key_file)
-        printable = pipeline.prepare(session, settings, key, request.id, local_today())
+        printable = documents.prepare(session, settings, key, request.id, local_today())
         session.rollback()  # prepare only reads; nothing of it is kept
         assert printable.html is not None
         (folder / "booklet.html").write_text(printable.html, encoding="utf-8")

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.db import for_writing, new_session, utcnow
+from core.documents import SETTINGS_KEY
 from core.errors import Forbidden, Unauthorized
 from core.models import INSURER_ROLES, AuthToken, Role, TokenKind, User
 
@@ -90,6 +91,7 @@ def get_session(request: Request):  # noqa: ANN201 - a generator dependency
     """A request's session; one that may write (POST and the like) takes SQLite's write lock when it begins."""
     engine: Engine = request.app.state.engine
     session = new_session(engine if request.method in READ_ONLY_METHODS else for_writing(engine))
+    session.info[SETTINGS_KEY] = request.app.state.settings  # a use case that asks for documents sends them on commit
     try:
         yield session
     finally:

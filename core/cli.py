@@ -212,9 +212,10 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when the import ran (even with rejected rows), 2 on unusable input, 1 on an internal failure."""
     from pathlib import Path
 
+    import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
+    from core import documents
     from core.audit import Actor
     from core.db import get_engine, local_today
-    from insurance.certificates import pipeline
     from insurance.register.roster import RosterUnreadable
     from insurance.register.roster_import import ImportOptions, iter_issues, run_import
     from insurance.register.roster_report import write_report
@@ -243,7 +244,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     if outcome.applied:  # certificates of members who died or moved out; with Redis away the sweeper sends them
-        pipeline.dispatch(engine, settings)
+        documents.dispatch(engine, settings)
     counts = outcome.counts
     with engine.connect() as connection:
         if args.report:
@@ -365,6 +366,7 @@ def load_demo_roster(settings: Settings) -> str | None:
     """On first run only: a roster from the project's own generator, so a newcomer sees a populated register."""
     from sqlalchemy import text
 
+    import insurance.wiring  # noqa: F401 - cover listens to the register
     from core.audit import Actor
     from core.db import get_engine, local_today
     from insurance.demo.roster import generate_rows, write_csv
@@ -449,10 +451,11 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
     """Enrols a county onto its group policy in this process (the web queues the same use case to a worker)."""
     from datetime import date
 
+    import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
+    from core import documents
     from core.audit import Actor
     from core.db import get_engine, local_today, new_session
     from core.errors import DomainError
-    from insurance.certificates import pipeline
     from insurance.cover import enrolment as cover_enrolment
     from insurance.cover import policies
 
@@ -476,7 +479,7 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
         policy = policies.find_policy(session, args.policy_no)
     assert policy is not None  # just enrolled
     # members added to a policy in force get certificates; with Redis away the rows wait for the sweeper
-    pipeline.dispatch(engine, settings, policy_id=policy.id)
+    documents.dispatch(engine, settings, policy_id=policy.id)
     summary = {
         "policy_no": policy.policy_no,
         "enrolment_id": enrolment.id,
@@ -504,14 +507,15 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     """What the worker's sweeper does every minute, once: imports, enrolments and documents that never reached Redis
     (or whose worker died) are sent again."""
-    from insurance.certificates import pipeline
+    import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
+    from core import documents
     from insurance.cover import jobs as cover_jobs
     from insurance.register import jobs as register_jobs
 
     summary = {
         "imports": register_jobs.enqueue_queued_imports(),
         "enrolments": cover_jobs.enqueue_queued_enrolments(),
-        **{f"documents_{k}": v for k, v in pipeline.sweep(settings).items()},
+        **{f"documents_{k}": v for k, v in documents.sweep(settings).items()},
     }
     print(json.dumps(summary, ensure_ascii=False) if args.json else f"已重新入队 (sent again): {summary}")
     return 0

@@ -8,9 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core import pdf
+import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
+from core import documents, pdf
 from core.settings import Settings
-from insurance.certificates import pipeline
 from insurance.certificates.models import Certificate
 from insurance.cover.models import Policy
 from tests.cover_builders import (
@@ -63,7 +63,7 @@ def produce_all(engine: Engine, settings: Settings) -> list[dict[str, object]]:
             engine, "SELECT id FROM document_request WHERE parent_id IS NULL AND status = 'pending' ORDER BY id"
         )
     ]
-    return [pipeline.produce(engine, settings, i, pdf.render_pdf_pages, "test-worker") for i in ids]
+    return [documents.produce(engine, settings, i, pdf.render_pdf_pages, "test-worker") for i in ids]
 
 
 def printed_certificate(session: Session, engine: Engine, settings: Settings, tmp_path: Path) -> Certificate:

@@ -1,0 +1,1 @@
+"""Household certificates, village booklets and enrolment-notice PDFs, and their verification."""

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
 from core.auth import CurrentUser, SessionDep
+from core.documents import DocumentStatus
 from core.ratelimit import RateLimiter
 from core.storage import get_store
-from insurance.certificates import pipeline, verification
 from insurance.certificates import service as certificates_service
-from insurance.certificates.models import DocumentStatus
+from insurance.certificates import verification
 from insurance.certificates.schemas import (
     DocumentPublic,
     DocumentVillagePublic,
@@ -74,7 +74,6 @@ def retry_documents(
 ) -> RetryPublic:
     policy = policies.get_policy(session, user, policy_no)
     retried = certificates_service.retry_failed(session, policy, village_code=data.village_code)
-    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RetryPublic(retried=retried)
 
 

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from core.auth import CurrentUser, OptionalUser, SessionDep
+from core.documents import DOCUMENT_STATUS_LABELS, DocumentStatus
 from core.templating import render
-from insurance.certificates import pipeline, verification
 from insurance.certificates import service as certificates_service
+from insurance.certificates import verification
 from insurance.certificates.api import verify_limiter
-from insurance.certificates.models import DOCUMENT_KIND_LABELS, DOCUMENT_STATUS_LABELS, DocumentStatus
 from insurance.cover import policies
+from insurance.cover.outbox import DOCUMENT_KIND_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +58,6 @@ def documents_retry_form(
 ) -> Response:
     policy = policies.get_policy(session, user, policy_no)
     retried = certificates_service.retry_failed(session, policy, village_code=village_code or None)
-    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RedirectResponse(f"/policies/{policy_no}/documents?retried={retried}", status_code=303)
 
 

@@ -5,13 +5,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core import documents
+from core.documents import DocumentRequest, DocumentStatus
 from core.errors import Conflict, NotFound
 from core.models import User
-from insurance.certificates.models import DocumentKind, DocumentRequest, DocumentStatus
 from insurance.cover import notices, policies
 from insurance.cover.models import (
     Policy,
 )
+from insurance.cover.outbox import DocumentKind
 
 # --- status, retry and download for the office ----------------------------------------------------------------------
 
@@ -81,6 +83,7 @@ def retry_failed(session: Session, policy: Policy, *, village_code: str | None =
         .values(status=DocumentStatus.pending.value, attempts=0, next_attempt_at=None),
         execution_options={"preserve_rowcount": True},
     )
+    documents.send_after_commit(session, policy_id=policy.id)
     session.commit()
     return result.rowcount
 

@@ -12,7 +12,6 @@ from core.errors import Invalid
 from core.masking import mask_id_number
 from core.queue import read_json, try_enqueue
 from core.schemas import Page
-from insurance.certificates import pipeline
 from insurance.cover import answers, catalogue, industry, lifecycle, policies
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover import insurers as cover_insurers
@@ -259,7 +258,6 @@ def renew_policy(
 @router.post("/policies/{policy_no}/issue", response_model=PolicyPublic, summary="Put the policy in force")
 def issue_policy(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> PolicyPublic:
     policy = lifecycle.issue_policy(session, user, policy_no, local_today())
-    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return policy_public(session, policy)
 
 
@@ -268,7 +266,6 @@ def cancel_policy(
     policy_no: str, data: CancelRequest, request: Request, session: SessionDep, user: CurrentUser
 ) -> PolicyPublic:
     policy = lifecycle.cancel_policy(session, user, policy_no, data.reason, local_today())
-    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return policy_public(session, policy)
 
 
@@ -312,7 +309,6 @@ def post_notice(
     policy_no: str, data: NoticeCreate, request: Request, session: SessionDep, user: CurrentUser
 ) -> NoticePublic:
     notice = cover_notices.post_notice(session, user, policy_no, data.village_code, data.posted_on)
-    pipeline.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
     policy = session.get(Policy, notice.policy_id)  # a query: the identity map holds post_notice's policy weakly
     assert policy is not None
     return notices_public(session, policy, [notice])[0]

@@ -17,8 +17,7 @@ from core import audit
 from core.audit import Actor
 from core.db import PROGRAMME_TZ, local_date, utcnow
 from core.errors import NotFound
-from insurance.certificates import outbox
-from insurance.cover import eligibility, premiums
+from insurance.cover import eligibility, outbox, premiums
 from insurance.cover.catalogue import cover_terms, subsidy_shares
 from insurance.cover.models import (
     Coverage,

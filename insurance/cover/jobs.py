@@ -1,10 +1,9 @@
 """RQ jobs of cover: a queued enrolment; only the worker imports this module. Jobs take ids."""
 
-from core import queue
+from core import documents, queue
 from core.db import get_engine
 from core.errors import DomainError
 from core.settings import get_settings
-from insurance.certificates import pipeline
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.models import Enrolment
 
@@ -27,7 +26,7 @@ def run_enrolment(enrolment_id: int) -> dict[str, object]:
     if enrolment is None:
         return {"enrolment_id": enrolment_id, "skipped": True}
     # certificates of members added to a policy in force: sent now; the sweeper is the safety net
-    pipeline.dispatch(get_engine(settings.effective_database_url), settings, policy_id=enrolment.policy_id)
+    documents.dispatch(get_engine(settings.effective_database_url), settings, policy_id=enrolment.policy_id)
     return {"enrolment_id": enrolment_id, "added": enrolment.added}
 
 

@@ -6,12 +6,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from core import audit
+from core import audit, documents
 from core.audit import Actor
 from core.db import utcnow
 from core.errors import Conflict, Invalid
 from core.models import User
-from insurance.certificates import outbox
+from insurance.cover import outbox
 from insurance.cover.catalogue import get_product, version_for
 from insurance.cover.enrolment import queue_enrolment
 from insurance.cover.models import (
@@ -105,6 +105,7 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
         policy.policy_no,
         after={"members": policy.members_count, "certificates_requested": requested},
     )
+    documents.send_after_commit(session, policy_id=policy.id)
     session.commit()
     return policy
 
@@ -160,5 +161,6 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
         before={"status": "issued" if was_issued else "draft"},
         after={"status": "cancelled", "reason": reason, "on": today},
     )
+    documents.send_after_commit(session, policy_id=policy.id)
     session.commit()
     return policy

@@ -8,14 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from core import audit
+from core import audit, documents
 from core.audit import Actor
 from core.db import utcnow
 from core.errors import Conflict, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import User
-from insurance.certificates import outbox
-from insurance.cover import premiums
+from insurance.cover import outbox, premiums
 from insurance.cover.catalogue import cover_terms, subsidy_shares
 from insurance.cover.enrolment_sql import apply_totals, policy_totals
 from insurance.cover.industry import household_by_no, list_objects, set_industry_totals, village_in_county
@@ -193,6 +192,7 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
             "households": notice.households,
         },
     )
+    documents.send_after_commit(session, policy_id=policy.id)
     session.commit()
     return notice
 

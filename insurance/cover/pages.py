@@ -13,7 +13,6 @@ from core.db import local_today
 from core.errors import DomainError, Forbidden, Invalid
 from core.models import Role, User
 from core.templating import render
-from insurance.certificates import pipeline
 from insurance.cover import answers, catalogue, industry, insurers, lifecycle, notices, policies
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.api import enqueue_enrolment, enrolment_public
@@ -197,20 +196,18 @@ def notice_form(
     posted_on: Annotated[date, Form()],
 ) -> Response:
     try:
-        notice = notices.post_notice(session, user, policy_no, village_code, posted_on)
+        notices.post_notice(session, user, policy_no, village_code, posted_on)
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
-    pipeline.dispatch_after_commit(session, request.app.state.settings, notice.policy_id)
     return RedirectResponse(f"/policies/{policy_no}#villages", status_code=303)
 
 
 @router.post("/policies/{policy_no}/issue", response_class=HTMLResponse)
 def issue_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     try:
-        policy = lifecycle.issue_policy(session, user, policy_no, local_today())
+        lifecycle.issue_policy(session, user, policy_no, local_today())
     except DomainError as exc:
         return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
-    pipeline.dispatch_after_commit(session, request.app.state.settings, policy.id)
     return RedirectResponse(f"/policies/{policy_no}", status_code=303)
 
 

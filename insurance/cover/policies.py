@@ -15,7 +15,6 @@ from core.audit import Actor
 from core.auth import county_prefix, is_insurer
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.models import Role, User
-from insurance.certificates.models import DocumentKind
 from insurance.cover.catalogue import benefits_by_version, get_product, version_for
 from insurance.cover.models import (
     CoverConflict,
@@ -26,6 +25,7 @@ from insurance.cover.models import (
     ProductKind,
     ProductUnit,
 )
+from insurance.cover.outbox import DocumentKind
 from insurance.cover.schemas import (
     GroupPolicyCreate,
 )

@@ -1,4 +1,4 @@
-"""Deaths and moves on the register end cover: the step the roster import's callers run after a merge."""
+"""Deaths and moves on the register end cover: cover listens to the roster import (insurance.register.events)."""
 
 from datetime import datetime
 
@@ -7,8 +7,7 @@ from sqlmodel import Session
 
 from core import audit
 from core.audit import Actor
-from insurance.certificates import outbox
-from insurance.cover import eligibility
+from insurance.cover import eligibility, outbox
 from insurance.cover.catalogue import cover_terms
 from insurance.cover.models import (
     Coverage,
@@ -17,11 +16,13 @@ from insurance.cover.models import (
     PolicyStatus,
     ProductVersion,
 )
+from insurance.register import events
 from insurance.register.models import Member, MemberStatus
 
 # --- the register changes: deaths and moves end cover ---------------------------------------------------------------
 
 
+@events.listen_after_merge
 def sync_cover_with_register(session: Session, actor: Actor, *, changed_since: datetime | None = None) -> int:
     """Ends the cover of members the register now shows as deceased (on the day of death) or moved out (per the
     programme's rule), each change audited and the household's certificate requested. Runs in the caller's

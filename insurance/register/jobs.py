@@ -4,11 +4,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from core import queue
+from core import documents, queue
 from core.audit import Actor
 from core.db import get_engine, local_today
 from core.settings import get_settings
-from insurance.certificates import pipeline
 from insurance.register.models import RosterImport
 from insurance.register.roster import RosterUnreadable
 from insurance.register.roster_import import (
@@ -54,7 +53,7 @@ def run_roster_import(import_id: int) -> dict[str, object]:
     except RosterUnreadable:
         return {"import_id": import_id, "unusable": True}  # recorded as failed, with the reason, by run_import
     if outcome.applied:  # deaths and moves reissue certificates
-        pipeline.dispatch(engine, settings)
+        documents.dispatch(engine, settings)
     return {"import_id": import_id, "rows": outcome.counts.rows, "applied": outcome.applied}
 
 

@@ -29,7 +29,7 @@ from sqlmodel import Session
 from core import audit, queue
 from core.audit import Actor
 from core.db import for_writing, utcnow
-from insurance.cover import register_sync
+from insurance.register import events
 from insurance.register.models import ImportStatus, RosterImport
 from insurance.register.roster import (
     DUPLICATE_ID_PARTS,
@@ -942,7 +942,7 @@ def _settle(
         savepoint.rollback()
         return
     with Session(bind=connection) as cover_session:
-        register_sync.sync_cover_with_register(cover_session, options.actor, changed_since=changed_at)
+        events.after_merge(cover_session, options.actor, changed_at)
         cover_session.commit()  # releases the session's own savepoint inside the import's
     savepoint.commit()
 

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core import documents
 from core.settings import Settings
 from core.storage import get_store
-from insurance.certificates import pipeline
 from main import create_app
 from tests import infra
 from tests.builders import bearer
@@ -127,7 +127,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_still_produces_the_document_once
             text("UPDATE document_request SET status = 'done' WHERE parent_id IS NULL AND id <> :i"), {"i": biggest}
         )
     with infra.running_worker(settings, tmp_path / "first.log", **FAST_SWEEP) as first:
-        pipeline.dispatch(engine, settings)
+        documents.dispatch(engine, settings)
         infra.wait_until(
             lambda: scalar(engine, "SELECT status FROM document_request WHERE id = :i", i=biggest) == "running",
             60,

@@ -1,5 +1,5 @@
 """Certificates, booklets and notices through the real services, the real renderer (WeasyPrint) and pypdf reading
-the PDFs back; the document jobs' own function (`pipeline.produce`) run in this process, on SQLite and
+the PDFs back; the document jobs' own function (`core.documents.produce`) run in this process, on SQLite and
 PostgreSQL. The worker and Redis around it are tested in tests/jobs."""
 
 import io
@@ -12,11 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core import pdf, signing
+from core import documents, pdf, signing
 from core.audit import Actor
 from core.settings import Settings
 from core.storage import get_store
-from insurance.certificates import pipeline, printing, verification
+from insurance.certificates import printing, verification
 from insurance.certificates.models import Certificate
 from insurance.cover import industry, register_sync
 from insurance.cover import notices as cover_notices
@@ -196,8 +196,8 @@ def test_a_posted_notice_is_printed_with_masked_ids_its_dates_and_a_verification
 
 @pytest.mark.parametrize("attempts", [1, 3, 5])
 def test_the_retry_back_off_grows_and_stays_bounded(attempts: int) -> None:
-    assert pipeline.backoff(attempts) <= pipeline.backoff(attempts + 1)
-    assert pipeline.backoff(attempts).total_seconds() <= 3600
+    assert documents.backoff(attempts) <= documents.backoff(attempts + 1)
+    assert documents.backoff(attempts).total_seconds() <= 3600
 
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

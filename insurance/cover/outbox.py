@@ -1,14 +1,29 @@
-"""The outbox: rows asking for a document, written in the transaction of the change that calls for it (the policy
-use cases, the roster import). Only models here, so every writer can import it; `insurance.certificates` reads the
-rows and the jobs produce the documents."""
+"""Cover asks for its documents: the coverage kinds of document, and the outbox rows (core.documents) that ask for
+them, written in the transaction of the change that calls for them (enrolment, issue, cancellation, notices, the
+register's deaths and moves). insurance.certificates registers how each kind is printed; cover only names them."""
 
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 
+from core import documents
 from core.db import utcnow
-from insurance.certificates.models import DocumentKind, DocumentRequest, DocumentStatus
+from core.documents import DocumentRequest, DocumentStatus
 from insurance.register.models import Household
+
+
+class DocumentKind(StrEnum):
+    household_certificate = "household_certificate"  # one household's certificate on one policy
+    village_booklet = "village_booklet"  # a village's certificates, with a cover page and a sign-off sheet
+    enrolment_notice = "enrolment_notice"  # the village's 承保公示, as posted
+
+
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.household_certificate: "保险凭证",
+    DocumentKind.village_booklet: "村保险凭证册",
+    DocumentKind.enrolment_notice: "承保公示",
+}
 
 
 def request_certificates(connection: sa.Connection, households: sa.Select[Any], policy_id: int, reason: str) -> int:
@@ -49,20 +64,7 @@ def request_certificates(connection: sa.Connection, households: sa.Select[Any], 
 def _request_for_village(
     connection: sa.Connection, kind: DocumentKind, policy_id: int, village_code: str, reason: str
 ) -> int:
-    requests = DocumentRequest.__table__
-    return connection.execute(
-        requests.insert()
-        .values(
-            kind=kind.value,
-            policy_id=policy_id,
-            village_code=village_code,
-            reason=reason,
-            status=DocumentStatus.pending.value,
-            attempts=0,
-            created_at=utcnow(),
-        )
-        .returning(requests.c.id)
-    ).scalar_one()
+    return documents.request(connection, kind.value, reason, policy_id=policy_id, village_code=village_code)
 
 
 def request_notice(connection: sa.Connection, policy_id: int, village_code: str, reason: str) -> None:
