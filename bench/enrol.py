@@ -59,7 +59,8 @@ from insurance.demo.roster import generate_rows
 from insurance.register import service as register_service
 from insurance.register.identifiers import uscc_check_char
 from insurance.register.models import Division, DivisionLevel, ImportStatus, RosterImport
-from insurance.register.roster import HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS, SEX_LABELS
+from insurance.register.roster import HEAD_RELATION, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS
+from insurance.register.roster_checks import SEX_LABELS
 
 PROVINCE = 4_450_000
 PRODUCT = "th_family"

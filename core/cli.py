@@ -217,7 +217,8 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     from core.audit import Actor
     from core.db import get_engine, local_today
     from insurance.register.roster import RosterUnreadable
-    from insurance.register.roster_import import ImportOptions, iter_issues, run_import
+    from insurance.register.roster_import import iter_issues, run_import
+    from insurance.register.roster_options import ImportOptions
     from insurance.register.roster_report import write_report
 
     path = Path(args.path)
@@ -370,7 +371,8 @@ def load_demo_roster(settings: Settings) -> str | None:
     from core.audit import Actor
     from core.db import get_engine, local_today
     from insurance.demo.roster import generate_rows, write_csv
-    from insurance.register.roster_import import ImportOptions, run_import
+    from insurance.register.roster_import import run_import
+    from insurance.register.roster_options import ImportOptions
 
     engine = get_engine(settings.effective_database_url)
     with engine.connect() as connection:

@@ -23,7 +23,7 @@ from insurance.cover.schemas import GroupPolicyCreate
 from insurance.demo.roster import generate_rows, write_csv
 from insurance.register.models import Insurer, Member
 from insurance.register.roster import COLUMNS
-from insurance.register.roster_import import ImportOutcome
+from insurance.register.roster_options import ImportOutcome
 from tests.builders import make_insurer, make_user
 from tests.imports.builders import import_file, write_rows
 

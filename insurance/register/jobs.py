@@ -10,14 +10,8 @@ from core.db import get_engine, local_today
 from core.settings import get_settings
 from insurance.register.models import RosterImport
 from insurance.register.roster import RosterUnreadable
-from insurance.register.roster_import import (
-    IMPORT_JOB,
-    IMPORT_TIMEOUT,
-    PROGRESS_KEY,
-    ImportOptions,
-    import_job_id,
-    run_import,
-)
+from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, run_import
+from insurance.register.roster_options import ImportOptions
 
 
 def run_roster_import(import_id: int) -> dict[str, object]:

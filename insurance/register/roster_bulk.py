@@ -24,10 +24,8 @@ from insurance.register.roster import (
     HOUSEHOLD_TYPES,
     POVERTY_CAUSES,
     RELATIONS,
-    SEX_LABELS,
-    Checked,
-    Problem,
 )
+from insurance.register.roster_checks import SEX_LABELS, Checked, Problem
 
 # --- COPY's text format ------------------------------------------------------------------------------------------
 

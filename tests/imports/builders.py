@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from core.audit import Actor
 from insurance.register.roster import COLUMNS
-from insurance.register.roster_import import ImportOptions, ImportOutcome, run_import
+from insurance.register.roster_import import run_import
+from insurance.register.roster_options import ImportOptions, ImportOutcome
 from tests.conftest import reset_database
 
 TODAY = date(2026, 11, 25)

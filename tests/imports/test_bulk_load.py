@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from insurance.demo.roster import generate_rows, write_csv
-from insurance.register.roster_import import ImportOutcome
+from insurance.register.roster_options import ImportOutcome
 from tests.imports.builders import HEADER, import_file, register_schema, same_register_both_ways, write_rows
 from tests.roster_defects import generate_defective_rows
 

@@ -15,17 +15,9 @@ from hypothesis import strategies as st
 
 from insurance.demo.names import DEFAULT_COUNTIES
 from insurance.demo.roster import generate_rows
-from insurance.register.roster import (
-    COLUMNS,
-    OPTIONAL_COLUMNS,
-    HeaderMap,
-    canonical_line_check,
-    canonical_values,
-    check_record,
-    map_header,
-    open_roster,
-)
-from insurance.register.roster_import import canonical_copy_line, copy_line, staged_row
+from insurance.register.roster import COLUMNS, OPTIONAL_COLUMNS, HeaderMap, map_header, open_roster
+from insurance.register.roster_checks import canonical_line_check, canonical_values, check_record
+from insurance.register.roster_staging import canonical_copy_line, copy_line, staged_row
 from tests.imports.builders import write_rows
 from tests.roster_defects import generate_defective_rows
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from insurance.demo.roster import generate_rows, write_csv, write_xlsx
-from insurance.register.roster_import import ImportOutcome
+from insurance.register.roster_options import ImportOutcome
 from tests.conftest import reset_database
 from tests.imports.builders import (
     HEADER,

@@ -9,7 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core.audit import Actor
-from insurance.register.roster_import import ImportOptions, iter_issues, run_import
+from insurance.register.roster_import import iter_issues, run_import
+from insurance.register.roster_options import ImportOptions
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(

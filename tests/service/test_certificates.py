@@ -21,7 +21,8 @@ from insurance.certificates.models import Certificate
 from insurance.cover import industry, register_sync
 from insurance.cover import notices as cover_notices
 from insurance.cover.schemas import IndustryPolicyCreate
-from insurance.register.roster_import import ImportOptions, run_import
+from insurance.register.roster_import import run_import
+from insurance.register.roster_options import ImportOptions
 from tests.cover_builders import (
     enrol,
     fetch,
