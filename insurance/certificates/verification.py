@@ -1,11 +1,12 @@
-"""Verification anyone can do of a certificate's or a notice's signed code (QR or short code)."""
+"""What a certificate's or a notice's code stands for, registered with the shared verification (core.verification):
+the public page and API show these answers."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core import signing
+from core import verification
 from core.masking import mask_name
 from core.settings import Settings
 from insurance.certificates.models import Certificate, CertificateStatus
@@ -44,50 +45,37 @@ class Verification:
     households: int | None = None
 
 
-STATE_LABELS = {
-    "genuine": "真实有效",
-    "superseded": "已被新版本取代",
-    "revoked": "已作废",
-    "forged": "验证失败：伪造或被篡改",
-    "not_found": "查无此凭证",
-}
-
-
-def public_key_pem(settings: Settings) -> str:
-    return signing.public_key_pem(signing.key_at(settings.effective_signing_key_file))
+STATE_LABELS = verification.STATE_LABELS
 
 
 def verify(session: Session, settings: Settings, text: str) -> Verification:
-    """A QR code (its URL or the code itself) or a typed short code, checked against the signature and the record."""
-    text = text.strip()
-    if "/v/" in text:
-        text = text.rsplit("/v/", 1)[1]
-    if text.startswith(signing.PREFIX + "."):
-        key = signing.key_at(settings.effective_signing_key_file)
-        try:
-            signed = signing.verify(key.public_key(), text)
-        except signing.BadCode:
-            return Verification(state="forged")
-        if signed is None:
-            return Verification(state="forged")
-        if signed.kind == NOTICE_CODE and len(signed.fields) == 5:
-            return _verify_notice(session, signed.fields)
-        if signed.kind != CERTIFICATE_CODE or len(signed.fields) != 5:
-            return Verification(state="not_found")
-        number, version = signed.fields[0], signed.fields[1]
-        certificate = session.exec(
-            select(Certificate).where(Certificate.certificate_no == number, Certificate.version == int(version))
-        ).first()
-        if certificate is None or certificate.digest[:DIGEST_CHARS] != signed.fields[4]:
-            return Verification(state="not_found", kind="certificate", certificate_no=number)
-        return _describe(session, certificate)
-    short = signing.normalise_short_code(text)
-    if short is None:
-        return Verification(state="not_found")
-    certificate = session.exec(select(Certificate).where(Certificate.short_code == short)).first()
-    if certificate is None:
-        return Verification(state="not_found")
+    """A certificate's or a notice's QR code (its URL or the code itself) or a certificate's typed short code."""
+    return verification.check(
+        session,
+        settings,
+        text,
+        forged=lambda: Verification(state="forged"),
+        not_found=lambda: Verification(state="not_found"),
+    )
+
+
+def public_key_pem(settings: Settings) -> str:
+    return verification.public_key_pem(settings)
+
+
+def _check_certificate(session: Session, fields: tuple[str, ...]) -> Verification:
+    number, version, digest = fields[0], fields[1], fields[4]
+    certificate = session.exec(
+        select(Certificate).where(Certificate.certificate_no == number, Certificate.version == int(version))
+    ).first()
+    if certificate is None or certificate.digest[:DIGEST_CHARS] != digest:
+        return Verification(state="not_found", kind="certificate", certificate_no=number)
     return _describe(session, certificate)
+
+
+def _by_short_code(session: Session, short: str) -> Verification | None:
+    certificate = session.exec(select(Certificate).where(Certificate.short_code == short)).first()
+    return _describe(session, certificate) if certificate is not None else None
 
 
 def _describe(session: Session, certificate: Certificate) -> Verification:
@@ -150,3 +138,8 @@ def _verify_notice(session: Session, fields: tuple[str, ...]) -> Verification:
         objection_until=objection_until,
         households=notice.households,
     )
+
+
+verification.register_code(verification.CodeKind(CERTIFICATE_CODE, 5, _check_certificate))
+verification.register_code(verification.CodeKind(NOTICE_CODE, 5, _verify_notice))
+verification.register_short_codes(_by_short_code)
