@@ -1,5 +1,6 @@
 """Domain errors with a stable code and a Chinese message; main.py maps them to HTTP once."""
 
+from enum import StrEnum
 from typing import ClassVar
 
 
@@ -8,8 +9,11 @@ class DomainError(Exception):
 
     status_code: ClassVar[int] = 422
     default_code: ClassVar[str] = "invalid"
+    codes: ClassVar[type[StrEnum] | None] = None  # a package's family lists its stable codes (its errors.py)
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        if self.codes is not None and code not in self.codes.__members__.values():
+            raise ValueError(f"{type(self).__name__} takes a code of {self.codes.__name__}, not {code!r}")
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
