@@ -70,11 +70,15 @@ def county_prefix(user: User) -> str | None:
 
 
 def can_see_division(user: User, code: str) -> bool:
-    """A county office sees its county and what lies below it; every other role sees the province."""
+    """A county office sees its county and what lies below it; the province office and insurers' staff see the
+    province's division tree (public geography: which households they see is narrowed in the register's queries);
+    the admin sees users and the audit log, not the register, so no division."""
     if user.role == Role.county_office:
         prefix = county_prefix(user)
         return prefix is not None and code.startswith(prefix)
-    return code.startswith(PROVINCE_PREFIX)
+    if user.role == Role.province_office or is_insurer(user):
+        return code.startswith(PROVINCE_PREFIX)
+    return False
 
 
 def is_insurer(user: User) -> bool:
