@@ -377,7 +377,7 @@ def read_household_cover(
 ) -> HouseholdCover:
     day = on or local_today()
     household = register_service.get_household(session, user, household_no)
-    member_rows, objects = answers.household_cover(session, household)
+    member_rows, objects = answers.household_cover(session, user, household)
     covered = {
         r.member.id
         for r in member_rows

@@ -247,6 +247,6 @@ def household_page(household_no: str, request: Request, session: SessionDep, use
         village=village,
         path=register_service.division_path(session, user, village),
         labels=LABELS,
-        cover=answers.household_cover(session, household),
+        cover=answers.household_cover(session, user, household),
         cover_labels=COVER_LABELS,
     )
