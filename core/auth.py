@@ -15,6 +15,8 @@ from core.db import for_writing, new_session, utcnow
 from core.documents import SETTINGS_KEY
 from core.errors import Forbidden, Unauthorized
 from core.models import INSURER_ROLES, AuthToken, Role, TokenKind, User
+from core.queue import JobQueue
+from core.settings import Settings
 
 SESSION_COOKIE = "tehuibao_session"
 PROVINCE_PREFIX = "43"
@@ -70,11 +72,15 @@ def county_prefix(user: User) -> str | None:
 
 
 def can_see_division(user: User, code: str) -> bool:
-    """A county office sees its county and what lies below it; every other role sees the province."""
+    """A county office sees its county and what lies below it; the province office and insurers' staff see the
+    province's division tree (public geography: which households they see is narrowed in the register's queries);
+    the admin sees users and the audit log, not the register, so no division."""
     if user.role == Role.county_office:
         prefix = county_prefix(user)
         return prefix is not None and code.startswith(prefix)
-    return code.startswith(PROVINCE_PREFIX)
+    if user.role == Role.province_office or is_insurer(user):
+        return code.startswith(PROVINCE_PREFIX)
+    return False
 
 
 def is_insurer(user: User) -> bool:
@@ -87,11 +93,31 @@ def is_insurer(user: User) -> bool:
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request):  # noqa: ANN201 - a generator dependency
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings (create_app puts them on app.state), so routes never reach into app.state themselves."""
+    return request.app.state.settings
+
+
+def get_engine_dep(request: Request) -> Engine:
+    """The app's engine, for a route that streams with a connection of its own (a large report)."""
+    return request.app.state.engine
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[Engine, Depends(get_engine_dep)]
+
+
+def get_queue_dep(settings: SettingsDep) -> JobQueue:
+    return JobQueue(settings)
+
+
+QueueDep = Annotated[JobQueue, Depends(get_queue_dep)]
+
+
+def get_session(request: Request, engine: EngineDep, settings: SettingsDep):  # noqa: ANN201 - a generator dependency
     """A request's session; one that may write (POST and the like) takes SQLite's write lock when it begins."""
-    engine: Engine = request.app.state.engine
     session = new_session(engine if request.method in READ_ONLY_METHODS else for_writing(engine))
-    session.info[SETTINGS_KEY] = request.app.state.settings  # a use case that asks for documents sends them on commit
+    session.info[SETTINGS_KEY] = settings  # a use case that asks for documents sends them on commit
     try:
         yield session
     finally:

@@ -6,6 +6,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +47,20 @@ def try_enqueue(settings: Settings, func: str, *args: Any, job_id: str, timeout:
     except Exception:  # noqa: BLE001 - any Redis failure: the database row is the record, nothing is lost
         return False
     return True
+
+
+@dataclass(frozen=True)
+class JobQueue:
+    """What a route needs of the queue (the routes' QueueDep): send a job after the use case's commit, never failing
+    the request when Redis is away, and read the progress a running job publishes."""
+
+    settings: Settings
+
+    def try_enqueue(self, func: str, *args: Any, job_id: str, timeout: timedelta) -> bool:
+        return try_enqueue(self.settings, func, *args, job_id=job_id, timeout=timeout)
+
+    def progress(self, key: str) -> dict[str, Any] | None:
+        return read_json(self.settings.redis_url, key)
 
 
 def enqueue_each(

@@ -9,22 +9,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from core import audit, users
 from core.audit import Actor
-from core.auth import SESSION_COOKIE, AdminUser, CurrentUser, OptionalUser, SessionDep, find_token
+from core.auth import SESSION_COOKIE, AdminUser, CurrentUser, OptionalUser, SessionDep, SettingsDep, find_token
 from core.errors import DomainError
 from core.models import ROLE_LABELS, Role, TokenKind
 from core.schemas import AuditPublic, Page, TokenPublic, UserCreate, UserPublic
-from core.settings import Settings
 from core.templating import render
 
 api = APIRouter(prefix="/api", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
-
-
-def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 # --- API ----------------------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from dataclasses import asdict
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
-from core.auth import CurrentUser, SessionDep
+from core.auth import CurrentUser, SessionDep, SettingsDep
 from core.documents import DocumentStatus
 from core.ratelimit import RateLimiter
 from core.storage import get_store
@@ -20,7 +20,7 @@ from insurance.certificates.schemas import (
     RetryRequest,
     VerificationPublic,
 )
-from insurance.cover import policies
+from insurance.cover.deps import CurrentPolicy
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -33,8 +33,7 @@ router = APIRouter(prefix="/api", tags=["documents"])
     response_model=list[DocumentVillagePublic],
     summary="Certificates, booklets and notices of the policy per village: pending, queued, running, failed, done",
 )
-def read_document_status(policy_no: str, session: SessionDep, user: CurrentUser) -> list[DocumentVillagePublic]:
-    policy = policies.get_policy(session, user, policy_no)
+def read_document_status(policy: CurrentPolicy, session: SessionDep) -> list[DocumentVillagePublic]:
     return [
         DocumentVillagePublic(
             village_code=v.village_code,
@@ -53,13 +52,11 @@ def read_document_status(policy_no: str, session: SessionDep, user: CurrentUser)
     summary="The policy's document requests, newest first, by village and status",
 )
 def read_document_requests(
-    policy_no: str,
+    policy: CurrentPolicy,
     session: SessionDep,
-    user: CurrentUser,
     village_code: str | None = None,
     status: DocumentStatus | None = None,
 ) -> list[DocumentPublic]:
-    policy = policies.get_policy(session, user, policy_no)
     rows = certificates_service.list_requests(session, policy, village_code=village_code, status=status)
     return [DocumentPublic.model_validate(r) for r in rows]
 
@@ -69,33 +66,32 @@ def read_document_requests(
     response_model=RetryPublic,
     summary="Send failed documents again (all of the policy's, or one village's)",
 )
-def retry_documents(
-    policy_no: str, data: RetryRequest, request: Request, session: SessionDep, user: CurrentUser
-) -> RetryPublic:
-    policy = policies.get_policy(session, user, policy_no)
+def retry_documents(policy: CurrentPolicy, data: RetryRequest, session: SessionDep) -> RetryPublic:
     retried = certificates_service.retry_failed(session, policy, village_code=data.village_code)
     return RetryPublic(retried=retried)
 
 
 @router.get("/documents/{document_id}/pdf", summary="A finished PDF (certificate, booklet or notice)")
-def download_document(document_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def download_document(document_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     document, _ = certificates_service.get_document(session, user, document_id)
     key = certificates_service.require_done(document)
-    data = get_store(request.app.state.settings).get(key)
+    data = get_store(settings).get(key)
     name = key.rsplit("/", 1)[-1]
     return Response(
         data, media_type="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"}
     )
 
 
-def verify_limiter(request: Request) -> RateLimiter:
-    """One limiter per app, created on first use (it holds a Redis client)."""
+def get_verify_limiter(request: Request, settings: SettingsDep) -> RateLimiter:
+    """One limiter per app, created on first use and kept with the app (it holds a Redis client)."""
     limiter = getattr(request.app.state, "verify_limiter", None)
     if limiter is None:
-        settings = request.app.state.settings
         limiter = RateLimiter(settings.redis_url, "verify", settings.verify_per_minute)
         request.app.state.verify_limiter = limiter
     return limiter
+
+
+VerifyLimiterDep = Annotated[RateLimiter, Depends(get_verify_limiter)]
 
 
 @router.get(
@@ -106,10 +102,12 @@ def verify_limiter(request: Request) -> RateLimiter:
 def verify_code(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    limiter: VerifyLimiterDep,
     code: Annotated[str, Query(min_length=1, max_length=600, description="the QR's text or URL, or the short code")],
 ) -> VerificationPublic:
-    verify_limiter(request).check(request)
-    result = verification.verify(session, request.app.state.settings, code)
+    limiter.check(request)
+    result = verification.verify(session, settings, code)
     return VerificationPublic(**asdict(result), state_label=verification.STATE_LABELS[result.state])
 
 
@@ -118,5 +116,5 @@ def verify_code(
     response_class=PlainTextResponse,
     summary="Public: the Ed25519 key (PEM) that verifies codes offline (docs/verification.md)",
 )
-def verify_public_key(request: Request) -> str:
-    return verification.public_key_pem(request.app.state.settings)
+def verify_public_key(settings: SettingsDep) -> str:
+    return verification.public_key_pem(settings)

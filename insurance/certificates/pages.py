@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core.auth import CurrentUser, OptionalUser, SessionDep
+from core.auth import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from core.documents import DOCUMENT_STATUS_LABELS, DocumentStatus
 from core.templating import render
 from insurance.certificates import service as certificates_service
 from insurance.certificates import verification
-from insurance.certificates.api import verify_limiter
-from insurance.cover import policies
+from insurance.certificates.api import VerifyLimiterDep
+from insurance.cover.deps import CurrentPolicy
 from insurance.cover.outbox import DOCUMENT_KIND_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/policies/{policy_no}/documents", response_class=HTMLResponse)
 def documents_page(
-    policy_no: str,
+    policy: CurrentPolicy,
     request: Request,
     session: SessionDep,
     user: CurrentUser,
@@ -30,7 +30,6 @@ def documents_page(
     status: DocumentStatus | None = None,
     retried: int | None = None,
 ) -> HTMLResponse:
-    policy = policies.get_policy(session, user, policy_no)
     return render(
         request,
         "pages/documents.html",
@@ -50,24 +49,28 @@ def documents_page(
 
 @router.post("/policies/{policy_no}/documents/retry", response_class=HTMLResponse)
 def documents_retry_form(
-    policy_no: str,
-    request: Request,
+    policy: CurrentPolicy,
     session: SessionDep,
-    user: CurrentUser,
     village_code: Annotated[str | None, Form()] = None,
 ) -> Response:
-    policy = policies.get_policy(session, user, policy_no)
     retried = certificates_service.retry_failed(session, policy, village_code=village_code or None)
-    return RedirectResponse(f"/policies/{policy_no}/documents?retried={retried}", status_code=303)
+    return RedirectResponse(f"/policies/{policy.policy_no}/documents?retried={retried}", status_code=303)
 
 
 @router.get("/verify", response_class=HTMLResponse)
-def verify_page(request: Request, session: SessionDep, user: OptionalUser, code: str | None = None) -> HTMLResponse:
+def verify_page(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    settings: SettingsDep,
+    limiter: VerifyLimiterDep,
+    code: str | None = None,
+) -> HTMLResponse:
     """Public (no login): a household or anyone types the short code, or lands here from the QR."""
     result = None
     if code and code.strip():
-        verify_limiter(request).check(request)
-        result = verification.verify(session, request.app.state.settings, code[:600])
+        limiter.check(request)
+        result = verification.verify(session, settings, code[:600])
     return render(
         request,
         "pages/verify.html",
@@ -79,6 +82,13 @@ def verify_page(request: Request, session: SessionDep, user: OptionalUser, code:
 
 
 @router.get("/v/{code}", response_class=HTMLResponse)
-def verify_qr_page(code: str, request: Request, session: SessionDep, user: OptionalUser) -> HTMLResponse:
+def verify_qr_page(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    settings: SettingsDep,
+    limiter: VerifyLimiterDep,
+) -> HTMLResponse:
     """Where a certificate's QR code leads."""
-    return verify_page(request, session, user, code)
+    return verify_page(request, session, user, settings, limiter, code)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from core.auth import can_see_division
 from core.errors import NotFound
 from core.models import User
 from insurance.cover import eligibility
@@ -18,17 +17,21 @@ from insurance.cover.models import (
     Policy,
     Product,
 )
-from insurance.cover.policies import may_see_policy
+from insurance.cover.policies import may_see_policy, scope_policies
+from insurance.register import service as register_service
 from insurance.register.models import Household, Insurer, Member
 from insurance.register.roster import HEAD_RELATION
 
 
-def member_cover_lines(session: Session, member_id: int) -> list[eligibility.CoverLine]:
-    rows = session.exec(
+def member_cover_lines(session: Session, member_id: int, user: User | None = None) -> list[eligibility.CoverLine]:
+    """The member's cover lines; with a user, only those of the policies the user may see (an insurer answers from
+    its own policies alone). Without one, all of them: for callers that act for the programme as a whole."""
+    query = (
         select(Coverage, Policy)
         .join(Policy, col(Policy.id) == Coverage.policy_id)
         .where(Coverage.member_id == member_id)
-    ).all()
+    )
+    rows = session.exec(scope_policies(query, user) if user is not None else query).all()
     benefits = benefits_by_version(session, [p.product_version_id for _, p in rows])
     return [_cover_line(policy, cover, benefits[policy.product_version_id]) for cover, policy in rows]
 
@@ -52,19 +55,12 @@ def _cover_line(
     )
 
 
-def get_member(session: Session, user: User, member_id: int) -> Member:
-    member = session.get(Member, member_id)
-    household = session.get(Household, member.household_id) if member else None
-    if member is None or household is None or not can_see_division(user, household.village_code):
-        raise NotFound("人员不存在或不在您的辖区内 (no such member)", code="member_not_found", field="member_id")
-    return member
-
-
 def member_cover(session: Session, user: User, member_id: int, peril: str, on: date) -> eligibility.CoverAnswer:
     """The one answer claims rely on: covered or not for the peril on the date, by which policy and benefit, and
-    what is left of the annual limit (nothing is paid yet: claims will pass what they paid)."""
-    get_member(session, user, member_id)
-    return eligibility.cover_for(member_cover_lines(session, member_id), peril, on, {})
+    what is left of the annual limit (nothing is paid yet: claims will pass what they paid). A member outside the
+    user's register answers not-found; an insurer's answer considers its own policies only."""
+    register_service.get_member(session, user, member_id)
+    return eligibility.cover_for(member_cover_lines(session, member_id, user), peril, on, {})
 
 
 def object_cover(session: Session, user: User, object_id: int, peril: str, on: date) -> eligibility.CoverAnswer:
@@ -86,23 +82,28 @@ class MemberCoverRow:
 
 
 def household_cover(
-    session: Session, household: Household
+    session: Session, user: User, household: Household
 ) -> tuple[list[MemberCoverRow], list[tuple[InsuredObject, Policy]]]:
-    """Every cover of a household's members and insured objects, newest policy first."""
+    """Every cover of a household's members and insured objects that the user may see (an insurer: its own
+    policies' only), newest policy first. The household comes from register_service.get_household (the user's)."""
     rows = session.exec(
-        select(Member, Coverage, Policy, Insurer.short_name, Product.name)
-        .join(Coverage, col(Coverage.member_id) == Member.id)
-        .join(Policy, col(Policy.id) == Coverage.policy_id)
-        .join(Insurer, col(Insurer.id) == Policy.insurer_id)
-        .join(Product, col(Product.code) == Policy.product_code)
-        .where(Member.household_id == household.id)
-        .order_by(col(Policy.period_start).desc(), Member.relation != HEAD_RELATION, col(Member.birth_date))
+        scope_policies(
+            select(Member, Coverage, Policy, Insurer.short_name, Product.name)
+            .join(Coverage, col(Coverage.member_id) == Member.id)
+            .join(Policy, col(Policy.id) == Coverage.policy_id)
+            .join(Insurer, col(Insurer.id) == Policy.insurer_id)
+            .join(Product, col(Product.code) == Policy.product_code)
+            .where(Member.household_id == household.id),
+            user,
+        ).order_by(col(Policy.period_start).desc(), Member.relation != HEAD_RELATION, col(Member.birth_date))
     ).all()
     objects = session.exec(
-        select(InsuredObject, Policy)
-        .join(Policy, col(Policy.id) == InsuredObject.policy_id)
-        .where(InsuredObject.household_id == household.id)
-        .order_by(col(Policy.period_start).desc())
+        scope_policies(
+            select(InsuredObject, Policy)
+            .join(Policy, col(Policy.id) == InsuredObject.policy_id)
+            .where(InsuredObject.household_id == household.id),
+            user,
+        ).order_by(col(Policy.period_start).desc())
     ).all()
     return (
         [MemberCoverRow(m, c, p, insurer, product) for m, c, p, insurer, product in rows],

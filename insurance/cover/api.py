@@ -3,19 +3,20 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlmodel import Session
 
-from core.auth import CurrentUser, SessionDep
+from core.auth import CurrentUser, QueueDep, SessionDep
 from core.db import local_today
 from core.errors import Invalid
 from core.masking import mask_id_number
-from core.queue import read_json, try_enqueue
+from core.queue import JobQueue
 from core.schemas import Page
 from insurance.cover import answers, catalogue, industry, lifecycle, policies
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover import insurers as cover_insurers
 from insurance.cover import notices as cover_notices
+from insurance.cover.deps import CurrentPolicy
 from insurance.cover.eligibility import CoverAnswer
 from insurance.cover.models import (
     PERIL_LABELS,
@@ -54,6 +55,7 @@ from insurance.cover.schemas import (
     RenewalCreate,
 )
 from insurance.register import service as register_service
+from insurance.register.deps import CurrentHousehold
 from insurance.register.models import Insurer
 from insurance.register.schemas import (
     InsurerPublic,
@@ -146,19 +148,16 @@ def policy_public(session: Session, policy: Policy) -> PolicyPublic:
     return policies_public(session, [policy])[0]
 
 
-def enrolment_public(request: Request, enrolment: Enrolment) -> EnrolmentPublic:
+def enrolment_public(queue: JobQueue, enrolment: Enrolment) -> EnrolmentPublic:
     public = EnrolmentPublic.model_validate(enrolment)
     if enrolment.status in ("queued", "running"):
-        public.progress = read_json(
-            request.app.state.settings.redis_url, cover_enrolment.PROGRESS_KEY.format(enrolment.id)
-        )
+        public.progress = queue.progress(cover_enrolment.PROGRESS_KEY.format(enrolment.id))
     return public
 
 
-def enqueue_enrolment(request: Request, enrolment: Enrolment) -> None:
+def enqueue_enrolment(queue: JobQueue, enrolment: Enrolment) -> None:
     """After the commit; when Redis is away the row stays queued and the worker's sweeper sends it later."""
-    try_enqueue(
-        request.app.state.settings,
+    queue.try_enqueue(
         cover_enrolment.ENROL_JOB,
         enrolment.id,
         job_id=cover_enrolment.enrolment_job_id(enrolment.id or 0),
@@ -196,13 +195,12 @@ def create_industry_policy(data: IndustryPolicyCreate, session: SessionDep, user
 
 
 @router.get("/policies/{policy_no}", response_model=PolicyPublic)
-def read_policy(policy_no: str, session: SessionDep, user: CurrentUser) -> PolicyPublic:
-    return policy_public(session, policies.get_policy(session, user, policy_no))
+def read_policy(policy: CurrentPolicy, session: SessionDep) -> PolicyPublic:
+    return policy_public(session, policy)
 
 
 @router.get("/policies/{policy_no}/objects", response_model=list[InsuredObjectPublic])
-def read_policy_objects(policy_no: str, session: SessionDep, user: CurrentUser) -> list[InsuredObjectPublic]:
-    policy = policies.get_policy(session, user, policy_no)
+def read_policy_objects(policy: CurrentPolicy, session: SessionDep) -> list[InsuredObjectPublic]:
     return [object_public(o, policy, no) for o, no in industry.list_objects(session, policy)]
 
 
@@ -221,24 +219,23 @@ def object_public(line: InsuredObject, policy: Policy, household_no: str) -> Ins
     summary="Enrol the county's eligible members (a worker does it; idempotent)",
 )
 def create_enrolment(
-    policy_no: str, request: Request, session: SessionDep, user: CurrentUser, data: EnrolRequest | None = None
+    policy_no: str, session: SessionDep, user: CurrentUser, queue: QueueDep, data: EnrolRequest | None = None
 ) -> EnrolmentPublic:
     on = (data.enrolled_on if data else None) or local_today()
     enrolment = cover_enrolment.start_enrolment(session, user, policy_no, on)
-    enqueue_enrolment(request, enrolment)
-    return enrolment_public(request, enrolment)
+    enqueue_enrolment(queue, enrolment)
+    return enrolment_public(queue, enrolment)
 
 
 @router.get("/policies/{policy_no}/enrolments", response_model=list[EnrolmentPublic])
-def read_enrolments(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> list[EnrolmentPublic]:
-    policy = policies.get_policy(session, user, policy_no)
-    return [enrolment_public(request, e) for e in cover_enrolment.list_enrolments(session, policy)]
+def read_enrolments(policy: CurrentPolicy, session: SessionDep, queue: QueueDep) -> list[EnrolmentPublic]:
+    return [enrolment_public(queue, e) for e in cover_enrolment.list_enrolments(session, policy)]
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic)
-def read_enrolment(enrolment_id: int, request: Request, session: SessionDep, user: CurrentUser) -> EnrolmentPublic:
+def read_enrolment(enrolment_id: int, session: SessionDep, user: CurrentUser, queue: QueueDep) -> EnrolmentPublic:
     enrolment = cover_enrolment.get_enrolment(session, user, enrolment_id)
-    return enrolment_public(request, enrolment)
+    return enrolment_public(queue, enrolment)
 
 
 @router.post(
@@ -248,23 +245,21 @@ def read_enrolment(enrolment_id: int, request: Request, session: SessionDep, use
     summary="Next year's policy, enrolling everyone still eligible",
 )
 def renew_policy(
-    policy_no: str, data: RenewalCreate, request: Request, session: SessionDep, user: CurrentUser
+    policy_no: str, data: RenewalCreate, session: SessionDep, user: CurrentUser, queue: QueueDep
 ) -> EnrolmentPublic:
     _, enrolment = lifecycle.renew_policy(session, user, policy_no, data, local_today())
-    enqueue_enrolment(request, enrolment)
-    return enrolment_public(request, enrolment)
+    enqueue_enrolment(queue, enrolment)
+    return enrolment_public(queue, enrolment)
 
 
 @router.post("/policies/{policy_no}/issue", response_model=PolicyPublic, summary="Put the policy in force")
-def issue_policy(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> PolicyPublic:
+def issue_policy(policy_no: str, session: SessionDep, user: CurrentUser) -> PolicyPublic:
     policy = lifecycle.issue_policy(session, user, policy_no, local_today())
     return policy_public(session, policy)
 
 
 @router.post("/policies/{policy_no}/cancel", response_model=PolicyPublic)
-def cancel_policy(
-    policy_no: str, data: CancelRequest, request: Request, session: SessionDep, user: CurrentUser
-) -> PolicyPublic:
+def cancel_policy(policy_no: str, data: CancelRequest, session: SessionDep, user: CurrentUser) -> PolicyPublic:
     policy = lifecycle.cancel_policy(session, user, policy_no, data.reason, local_today())
     return policy_public(session, policy)
 
@@ -287,8 +282,7 @@ def notices_public(session: Session, policy: Policy, notices: list[EnrolmentNoti
 
 
 @router.get("/policies/{policy_no}/notices", response_model=list[NoticePublic])
-def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list[NoticePublic]:
-    policy = policies.get_policy(session, user, policy_no)
+def read_notices(policy: CurrentPolicy, session: SessionDep) -> list[NoticePublic]:
     return notices_public(session, policy, cover_notices.list_notices(session, policy))
 
 
@@ -297,17 +291,14 @@ def read_notices(policy_no: str, session: SessionDep, user: CurrentUser) -> list
     response_model=list[NoticeLine],
     summary="The enrolment notice's list for a village (what is posted: masked IDs only)",
 )
-def read_notice_lines(policy_no: str, village_code: str, session: SessionDep, user: CurrentUser) -> list[NoticeLine]:
-    policy = policies.get_policy(session, user, policy_no)
+def read_notice_lines(policy: CurrentPolicy, village_code: str, session: SessionDep) -> list[NoticeLine]:
     return [
         NoticeLine.model_validate(line) for line in cover_notices.notice_lines(session, policy, village_code.strip())
     ]
 
 
 @router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)
-def post_notice(
-    policy_no: str, data: NoticeCreate, request: Request, session: SessionDep, user: CurrentUser
-) -> NoticePublic:
+def post_notice(policy_no: str, data: NoticeCreate, session: SessionDep, user: CurrentUser) -> NoticePublic:
     notice = cover_notices.post_notice(session, user, policy_no, data.village_code, data.posted_on)
     policy = session.get(Policy, notice.policy_id)  # a query: the identity map holds post_notice's policy weakly
     assert policy is not None
@@ -373,11 +364,10 @@ def read_object_cover(
 
 @router.get("/households/{household_no}/cover", response_model=HouseholdCover, summary="A household's cover")
 def read_household_cover(
-    household_no: str, session: SessionDep, user: CurrentUser, on: date | None = None
+    household: CurrentHousehold, session: SessionDep, user: CurrentUser, on: date | None = None
 ) -> HouseholdCover:
     day = on or local_today()
-    household = register_service.get_household(session, user, household_no)
-    member_rows, objects = answers.household_cover(session, household)
+    member_rows, objects = answers.household_cover(session, user, household)
     covered = {
         r.member.id
         for r in member_rows

@@ -6,16 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core.auth import CurrentUser, SessionDep, is_insurer
+from core.auth import CurrentUser, QueueDep, SessionDep, is_insurer
 from core.db import local_today
 from core.errors import DomainError, Forbidden, Invalid
 from core.models import Role, User
+from core.queue import JobQueue
 from core.templating import render
 from insurance.cover import answers, catalogue, industry, insurers, lifecycle, notices, policies
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.api import enqueue_enrolment, enrolment_public
+from insurance.cover.deps import CurrentPolicy
 from insurance.cover.models import (
     COVER_STATUS_LABELS,
     ENROLMENT_STATUS_LABELS,
@@ -24,10 +27,12 @@ from insurance.cover.models import (
     POLICY_STATUS_LABELS,
     PRODUCT_KIND_LABELS,
     UNIT_LABELS,
+    Policy,
     ProductVersion,
 )
 from insurance.cover.schemas import GroupPolicyCreate
 from insurance.register import service as register_service
+from insurance.register.deps import CurrentHousehold
 from insurance.register.models import MEMBER_STATUS_LABELS
 from insurance.register.pages import LABELS
 
@@ -142,9 +147,15 @@ def _yuan_to_fen(text: str, field: str) -> int:
 
 
 def _policy_page(
-    request: Request, session: SessionDep, user: User, policy_no: str, *, error: str | None = None, status: int = 200
+    request: Request,
+    session: Session,
+    user: User,
+    queue: JobQueue,
+    policy: Policy,
+    *,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
-    policy = policies.get_policy(session, user, policy_no)
     enrolments = cover_enrolment.list_enrolments(session, policy)
     version = session.get(ProductVersion, policy.product_version_id)
     product = catalogue.get_product(session, policy.product_code)
@@ -158,7 +169,7 @@ def _policy_page(
         product=product,
         version=version,
         insurer=register_service.get_insurer(session, policy.insurer_id),
-        enrolments=[enrolment_public(request, e) for e in enrolments[:10]],
+        enrolments=[enrolment_public(queue, e) for e in enrolments[:10]],
         villages=notices.policy_village_summary(session, policy),
         objects=industry.list_objects(session, policy) if policy.kind == "industry" else [],
         conflicts=policies.list_conflicts(session, policy),
@@ -171,18 +182,28 @@ def _policy_page(
     )
 
 
+def _refused(
+    request: Request, session: Session, user: User, queue: JobQueue, policy_no: str, exc: DomainError
+) -> HTMLResponse:
+    """The policy page again with the use case's refusal (a 404 if the user may not see the policy at all)."""
+    policy = policies.get_policy(session, user, policy_no)
+    return _policy_page(request, session, user, queue, policy, error=exc.message, status=exc.status_code)
+
+
 @router.get("/policies/{policy_no}", response_class=HTMLResponse)
-def policy_page(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    return _policy_page(request, session, user, policy_no)
+def policy_page(
+    policy: CurrentPolicy, request: Request, session: SessionDep, user: CurrentUser, queue: QueueDep
+) -> HTMLResponse:
+    return _policy_page(request, session, user, queue, policy)
 
 
 @router.post("/policies/{policy_no}/enrol", response_class=HTMLResponse)
-def enrol_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def enrol_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser, queue: QueueDep) -> Response:
     try:
         enrolment = cover_enrolment.start_enrolment(session, user, policy_no, local_today())
     except DomainError as exc:
-        return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
-    enqueue_enrolment(request, enrolment)
+        return _refused(request, session, user, queue, policy_no, exc)
+    enqueue_enrolment(queue, enrolment)
     return RedirectResponse(f"/policies/{policy_no}", status_code=303)
 
 
@@ -192,30 +213,30 @@ def notice_form(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
+    queue: QueueDep,
     village_code: Annotated[str, Form()],
     posted_on: Annotated[date, Form()],
 ) -> Response:
     try:
         notices.post_notice(session, user, policy_no, village_code, posted_on)
     except DomainError as exc:
-        return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+        return _refused(request, session, user, queue, policy_no, exc)
     return RedirectResponse(f"/policies/{policy_no}#villages", status_code=303)
 
 
 @router.post("/policies/{policy_no}/issue", response_class=HTMLResponse)
-def issue_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def issue_form(policy_no: str, request: Request, session: SessionDep, user: CurrentUser, queue: QueueDep) -> Response:
     try:
         lifecycle.issue_policy(session, user, policy_no, local_today())
     except DomainError as exc:
-        return _policy_page(request, session, user, policy_no, error=exc.message, status=exc.status_code)
+        return _refused(request, session, user, queue, policy_no, exc)
     return RedirectResponse(f"/policies/{policy_no}", status_code=303)
 
 
 @router.get("/policies/{policy_no}/notices/{village_code}", response_class=HTMLResponse)
 def notice_page(
-    policy_no: str, village_code: str, request: Request, session: SessionDep, user: CurrentUser
+    policy: CurrentPolicy, village_code: str, request: Request, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
-    policy = policies.get_policy(session, user, policy_no)
     village = register_service.get_division(session, user, village_code)
     notice = next((n for n in notices.list_notices(session, policy) if n.village_code == village.code), None)
     objections = notices.list_objections(session, notice) if notice else []
@@ -235,8 +256,9 @@ def notice_page(
 
 
 @router.get("/households/{household_no}", response_class=HTMLResponse)
-def household_page(household_no: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    household = register_service.get_household(session, user, household_no)
+def household_page(
+    household: CurrentHousehold, request: Request, session: SessionDep, user: CurrentUser
+) -> HTMLResponse:
     village = register_service.get_division(session, user, household.village_code)
     return render(
         request,
@@ -247,6 +269,6 @@ def household_page(household_no: str, request: Request, session: SessionDep, use
         village=village,
         path=register_service.division_path(session, user, village),
         labels=LABELS,
-        cover=answers.household_cover(session, household),
+        cover=answers.household_cover(session, user, household),
         cover_labels=COVER_LABELS,
     )

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Select, false
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from core import audit
@@ -29,6 +32,7 @@ from insurance.cover.outbox import DocumentKind
 from insurance.cover.schemas import (
     GroupPolicyCreate,
 )
+from insurance.register import scope
 from insurance.register.models import Division, DivisionLevel, Household, Insurer, Member
 
 CERTIFICATE = DocumentKind.household_certificate.value
@@ -36,27 +40,49 @@ CONFLICT_SAMPLE = 50
 # --- policies: who sees them, how they are found ---------------------------------------------------------------
 
 
-def _scope_policies(query: Any, user: User) -> Any:
+def policy_condition(user: User) -> ColumnElement[bool] | None:
+    """The condition on Policy rows the user may see, or None for the whole province: an insurer's staff their
+    company's, a county office its county's; the admin none (users and the audit log are its remit)."""
     if is_insurer(user):
-        return query.where(Policy.insurer_id == (user.insurer_id or -1))
-    prefix = county_prefix(user)
-    if prefix:
-        return query.where(Policy.county_code == prefix)
-    return query
+        return Policy.insurer_id == (user.insurer_id or -1)
+    if user.role == Role.county_office:
+        return Policy.county_code == county_prefix(user)
+    if user.role == Role.province_office:
+        return None
+    return false()
+
+
+def scope_policies(query: Any, user: User) -> Any:
+    """The query narrowed to the policies the user may see, in SQL (see policy_condition)."""
+    condition = policy_condition(user)
+    return query if condition is None else query.where(condition)
 
 
 def may_see_policy(user: User, policy: Policy) -> bool:
+    """The same rule as policy_condition, for a policy already loaded through another object (a notice, a
+    document, an enrolment)."""
     if is_insurer(user):
         return policy.insurer_id == user.insurer_id
-    prefix = county_prefix(user)
-    return policy.county_code == prefix if prefix else True
+    if user.role == Role.county_office:
+        return policy.county_code == county_prefix(user)
+    return user.role == Role.province_office
 
 
 def get_policy(session: Session, user: User, policy_no: str) -> Policy:
-    policy = find_policy(session, policy_no)
-    if policy is None or not may_see_policy(user, policy):
+    query = select(Policy).where(Policy.policy_no == policy_no.strip())
+    policy = session.exec(scope_policies(query, user)).first()
+    if policy is None:
         raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
     return policy
+
+
+def insurer_county_codes(insurer_id: int) -> Select[Any]:
+    """The counties where the insurer holds a policy of any status (a draft too: it enrols from the register):
+    the register its staff may see (insurance.register.scope)."""
+    return sa.select(Policy.county_code).where(Policy.insurer_id == insurer_id)
+
+
+scope.provide_insurer_counties(insurer_county_codes)
 
 
 def list_policies(
@@ -79,8 +105,8 @@ def list_policies(
         conditions.append(Policy.kind == kind)
     if status:
         conditions.append(Policy.status == status)
-    query = _scope_policies(select(Policy), user)
-    count_query = _scope_policies(select(func.count()).select_from(Policy), user)
+    query = scope_policies(select(Policy), user)
+    count_query = scope_policies(select(func.count()).select_from(Policy), user)
     for condition in conditions:
         query = query.where(condition)
         count_query = count_query.where(condition)

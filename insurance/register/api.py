@@ -6,18 +6,19 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from core.auth import CurrentUser, SessionDep
+from core.auth import CurrentUser, EngineDep, QueueDep, SessionDep
 from core.errors import NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
-from core.queue import read_json, try_enqueue
+from core.queue import JobQueue
 from core.schemas import Page
 from insurance.register import service
+from insurance.register.deps import CurrentDivision, CurrentHousehold, CurrentImport
 from insurance.register.models import Division, Household, Member, RosterImport
 from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
 from insurance.register.roster_report import iter_report_csv, write_report_xlsx
@@ -41,8 +42,8 @@ def read_jurisdiction(session: SessionDep, user: CurrentUser) -> DivisionDetail:
 
 
 @router.get("/divisions/{code}", response_model=DivisionDetail, summary="A division with its path and children")
-def read_division(code: str, session: SessionDep, user: CurrentUser) -> DivisionDetail:
-    return _detail(session, user, service.get_division(session, user, code))
+def read_division(division: CurrentDivision, session: SessionDep, user: CurrentUser) -> DivisionDetail:
+    return _detail(session, user, division)
 
 
 def _detail(session: Session, user: User, division: Division) -> DivisionDetail:
@@ -103,8 +104,7 @@ def read_households(
 
 
 @router.get("/households/{household_no}", response_model=HouseholdDetail)
-def read_household(household_no: str, session: SessionDep, user: CurrentUser) -> HouseholdDetail:
-    household = service.get_household(session, user, household_no)
+def read_household(household: CurrentHousehold, session: SessionDep, user: CurrentUser) -> HouseholdDetail:
     members = service.list_members(session, household)
     head = next((m.name for m in members if m.relation == "户主"), None)
     village = service.get_division(session, user, household.village_code)
@@ -121,18 +121,19 @@ def read_household(household_no: str, session: SessionDep, user: CurrentUser) ->
 # --- roster imports -------------------------------------------------------------------------------------------
 
 
-def import_public(request: Request, row: RosterImport) -> RosterImportPublic:
+def import_public(queue: JobQueue, row: RosterImport) -> RosterImportPublic:
     public = RosterImportPublic.model_validate(row)
     if row.status in ("queued", "running"):
-        public.progress = read_json(request.app.state.settings.redis_url, PROGRESS_KEY.format(row.id))
+        public.progress = queue.progress(PROGRESS_KEY.format(row.id))
     return public
 
 
 def submit_import(
-    request: Request, session: Session, user: User, file: UploadFile, *, dry_run: bool, strict: bool
+    session: Session, user: User, queue: JobQueue, file: UploadFile, *, dry_run: bool, strict: bool
 ) -> RosterImport:
-    """Stores and records the upload (committed), then enqueues it; shared by the API and the upload page."""
-    settings = request.app.state.settings
+    """Stores and records the upload (committed by the use case), then enqueues it; shared by the API and the upload
+    page."""
+    settings = queue.settings
     record = service.start_web_import(
         session,
         user,
@@ -143,7 +144,7 @@ def submit_import(
         dry_run=dry_run,
         strict=strict,
     )
-    try_enqueue(settings, IMPORT_JOB, record.id, job_id=import_job_id(record.id or 0), timeout=IMPORT_TIMEOUT)
+    queue.try_enqueue(IMPORT_JOB, record.id, job_id=import_job_id(record.id or 0), timeout=IMPORT_TIMEOUT)
     return record
 
 
@@ -154,52 +155,51 @@ def submit_import(
     summary="Upload a roster (CSV in UTF-8 or GB18030, or XLSX); a worker imports it",
 )
 def create_roster_import(
-    request: Request,
     session: SessionDep,
     user: CurrentUser,
+    queue: QueueDep,
     file: Annotated[UploadFile, File(description="the roster")],
     dry_run: Annotated[bool, Form()] = False,
     strict: Annotated[bool, Form()] = False,
 ) -> RosterImportPublic:
-    record = submit_import(request, session, user, file, dry_run=dry_run, strict=strict)
-    return import_public(request, record)
+    record = submit_import(session, user, queue, file, dry_run=dry_run, strict=strict)
+    return import_public(queue, record)
 
 
 @router.get("/roster-imports", response_model=Page[RosterImportPublic])
 def read_roster_imports(
-    request: Request,
     session: SessionDep,
     user: CurrentUser,
+    queue: QueueDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[RosterImportPublic]:
     rows, count = service.list_imports(session, user, limit=limit, offset=offset)
-    return Page(data=[import_public(request, r) for r in rows], count=count)
+    return Page(data=[import_public(queue, r) for r in rows], count=count)
 
 
 @router.get("/roster-imports/{import_id}", response_model=RosterImportPublic)
-def read_roster_import(import_id: int, request: Request, session: SessionDep, user: CurrentUser) -> RosterImportPublic:
-    return import_public(request, service.get_import(session, user, import_id))
+def read_roster_import(record: CurrentImport, queue: QueueDep) -> RosterImportPublic:
+    return import_public(queue, record)
 
 
 @router.get("/roster-imports/{import_id}/issues", response_model=Page[ImportIssuePublic])
 def read_import_issues(
-    import_id: int,
+    record: CurrentImport,
     session: SessionDep,
-    user: CurrentUser,
     errors_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[ImportIssuePublic]:
-    service.get_import(session, user, import_id)
-    rows, count = service.list_import_issues(session, import_id, errors_only=errors_only, limit=limit, offset=offset)
+    rows, count = service.list_import_issues(
+        session, record.id or 0, errors_only=errors_only, limit=limit, offset=offset
+    )
     return Page(data=[ImportIssuePublic.model_validate(r, from_attributes=True) for r in rows], count=count)
 
 
 @router.get("/roster-imports/{import_id}/report.{fmt}", summary="The row-level report as CSV or XLSX")
-def download_report(import_id: int, fmt: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    record = service.get_import(session, user, import_id)
-    engine = request.app.state.engine
+def download_report(record: CurrentImport, fmt: str, engine: EngineDep) -> Response:
+    import_id = record.id or 0
     stem = f"导入报告-{record.id}-{record.filename.rsplit('.', 1)[0]}"
     if fmt == "csv":
 

@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core.auth import CurrentUser, SessionDep
+from core.auth import CurrentUser, QueueDep, SessionDep
 from core.errors import DomainError
 from core.templating import render
 from insurance.register import service
 from insurance.register.api import import_public, submit_import
+from insurance.register.deps import CurrentDivision, CurrentImport
 from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
 from insurance.register.roster import POVERTY_CAUSES
 
@@ -25,8 +26,7 @@ LABELS = {
 
 
 @router.get("/divisions/{code}", response_class=HTMLResponse)
-def division_page(code: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    division = service.get_division(session, user, code)
+def division_page(division: CurrentDivision, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     return render(
         request,
         "pages/division.html",
@@ -77,12 +77,13 @@ def upload_roster(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
+    queue: QueueDep,
     file: Annotated[UploadFile, File()],
     dry_run: Annotated[bool, Form()] = False,
     strict: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
-        record = submit_import(request, session, user, file, dry_run=dry_run, strict=strict)
+        record = submit_import(session, user, queue, file, dry_run=dry_run, strict=strict)
     except DomainError as exc:
         rows, count = service.list_imports(session, user, limit=50)
         return render(
@@ -99,14 +100,15 @@ def upload_roster(
 
 
 @router.get("/roster-imports/{import_id}", response_class=HTMLResponse)
-def import_page(import_id: int, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    record = service.get_import(session, user, import_id)
-    issues, issue_count = service.list_import_issues(session, import_id, errors_only=True, limit=200)
+def import_page(
+    record: CurrentImport, request: Request, session: SessionDep, user: CurrentUser, queue: QueueDep
+) -> HTMLResponse:
+    issues, issue_count = service.list_import_issues(session, record.id or 0, errors_only=True, limit=200)
     return render(
         request,
         "pages/import.html",
         user,
-        record=import_public(request, record),
+        record=import_public(queue, record),
         issues=issues,
         issue_count=issue_count,
     )

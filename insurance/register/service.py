@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import false
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -16,6 +17,7 @@ from core.audit import Actor
 from core.auth import PROVINCE_PREFIX, can_see_division, county_prefix
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Role, User
+from insurance.register import scope
 from insurance.register.errors import DivisionNotFound
 from insurance.register.identifiers import validate_uscc
 from insurance.register.models import (
@@ -218,8 +220,8 @@ def list_insurers(session: Session) -> list[Insurer]:
 
 
 def _scope_households(query: Any, user: User) -> Any:
-    prefix = county_prefix(user)
-    return query.where(Household.county_code == prefix) if prefix else query
+    """The query narrowed to the households of the user's register, in SQL (see insurance.register.scope)."""
+    return scope.within(query, user, Household.county_code)
 
 
 def list_households(
@@ -272,14 +274,25 @@ def find_household(session: Session, household_no: str) -> Household | None:
 
 
 def get_household(session: Session, user: User, household_no: str) -> Household:
-    household = find_household(session, household_no)
-    if household is None or not can_see_division(user, household.village_code):
+    """A household of the user's register; not-found otherwise, so another county's household is not revealed."""
+    query = select(Household).where(Household.household_no == household_no.strip())
+    household = session.exec(_scope_households(query, user)).first()
+    if household is None:
         raise NotFound(
             "户不存在或不在您的辖区内 (no such household in your jurisdiction)",
             code="household_not_found",
             field="household_no",
         )
     return household
+
+
+def get_member(session: Session, user: User, member_id: int) -> Member:
+    """A member of a household of the user's register; not-found otherwise."""
+    query = select(Member).join(Household, col(Household.id) == Member.household_id).where(Member.id == member_id)
+    member = session.exec(_scope_households(query, user)).first()
+    if member is None:
+        raise NotFound("人员不存在或不在您的辖区内 (no such member)", code="member_not_found", field="member_id")
+    return member
 
 
 def list_members(session: Session, household: Household) -> list[Member]:
@@ -300,12 +313,18 @@ def may_import_rosters(user: User) -> bool:
 
 
 def list_imports(session: Session, user: User, *, limit: int = 50, offset: int = 0) -> tuple[list[RosterImport], int]:
+    """The imports the user may read: those of a county office's county; none for a role that may not import."""
     query = select(RosterImport)
     count_query = select(func.count()).select_from(RosterImport)
     prefix = county_prefix(user)
-    if prefix:
-        query = query.where(RosterImport.county_code == prefix)
-        count_query = count_query.where(RosterImport.county_code == prefix)
+    condition: Any = None
+    if not may_import_rosters(user):
+        condition = false()
+    elif prefix:
+        condition = RosterImport.county_code == prefix
+    if condition is not None:
+        query = query.where(condition)
+        count_query = count_query.where(condition)
     rows = session.exec(query.order_by(col(RosterImport.id).desc()).offset(offset).limit(limit)).all()
     return list(rows), session.exec(count_query).one()
 
@@ -397,8 +416,6 @@ def register_totals(session: Session, user: User) -> dict[str, int]:
         func.coalesce(func.sum(counts.members_active), 0),
         func.coalesce(func.sum(counts.households_incomplete), 0),
     )
-    prefix = county_prefix(user)
-    if prefix:
-        query = query.where(counts.county_code == prefix)
+    query = scope.within(query, user, counts.county_code)
     households, members, incomplete = session.exec(query).one()
     return {"households": int(households), "members": int(members), "incomplete": int(incomplete)}

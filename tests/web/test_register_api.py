@@ -16,6 +16,7 @@ from core.settings import Settings, get_settings
 from insurance.demo.roster import generate_rows
 from insurance.register.models import RosterImport
 from tests.builders import bearer, login_page, make_user
+from tests.cover_builders import make_group_policy, make_offering_insurer, seed_catalogue
 from tests.imports.builders import import_file, write_rows
 from tests.roster_defects import generate_defective_rows
 
@@ -166,7 +167,9 @@ def test_household_detail_masks_ids_for_insurers_and_shows_them_to_the_county(
     rows = list(generate_rows(20, seed=6, counties=[HUAYUAN]))
     import_file(engine, write_rows(tmp_path / "r.csv", rows))  # type: ignore[arg-type]
     make_user(session, Role.county_office, username="huayuan", county=HUAYUAN)
-    make_user(session, Role.insurer_handler, username="picc")
+    seed_catalogue(session)
+    picc = make_user(session, Role.insurer_handler, username="picc", insurer=make_offering_insurer(session))
+    make_group_policy(session, picc)  # an insurer sees the register of the counties where it holds a policy
     household_no = rows[0][0]
     county_view = client.get(f"/api/households/{household_no}", headers=bearer(client, "huayuan")).json()
     insurer_view = client.get(f"/api/households/{household_no}", headers=bearer(client, "picc")).json()
