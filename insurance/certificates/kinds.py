@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from core import documents
 from core.documents import DocumentKindSpec, DocumentRequest, DocumentStatus, Printable
-from core.errors import NotFound
 from core.settings import Settings
+from insurance.certificates.errors import CertificateCode, CertificateNotFoundError
 from insurance.certificates.printing import booklet_html, certificate_html, notice_html, notice_statement, sign_notice
 from insurance.certificates.statements import statements
 from insurance.certificates.versions import CertificatePlan, plan_versions, save_plans
@@ -23,7 +23,9 @@ from insurance.cover.outbox import DOCUMENT_KIND_LABELS, DocumentKind
 def _policy_of(session: Session, request: DocumentRequest) -> Policy:
     policy = session.get(Policy, request.policy_id) if request.policy_id else None
     if policy is None:
-        raise NotFound(f"文档请求 {request.id} 没有保单 (the request has no policy)", code="policy_not_found")
+        raise CertificateNotFoundError(
+            f"文档请求 {request.id} 没有保单 (the request has no policy)", code=CertificateCode.policy_not_found
+        )
     return policy
 
 
@@ -89,7 +91,7 @@ def _prepare_notice(
         )
     ).first()
     if notice is None:
-        raise NotFound("公示不存在 (no such notice)", code="notice_not_found")
+        raise CertificateNotFoundError("公示不存在 (no such notice)", code=CertificateCode.notice_not_found)
     statement = notice_statement(session, policy, notice, notices.notice_lines(session, policy, notice.village_code))
     code = sign_notice(key, statement)
     printable = Printable(request=request)

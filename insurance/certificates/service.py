@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 
 from core import documents
 from core.documents import DocumentRequest, DocumentStatus
-from core.errors import Conflict, NotFound
 from core.models import User
+from insurance.certificates.errors import CertificateCode, CertificateConflictError, CertificateNotFoundError
 from insurance.cover import notices, policies
 from insurance.cover.models import (
     Policy,
@@ -93,11 +93,15 @@ def get_document(session: Session, user: User, request_id: int) -> tuple[Documen
     request = session.get(DocumentRequest, request_id)
     policy = session.get(Policy, request.policy_id) if request and request.policy_id else None
     if request is None or policy is None or not policies.may_see_policy(user, policy):
-        raise NotFound("文档不存在 (no such document)", code="document_not_found", field="document_id")
+        raise CertificateNotFoundError(
+            "文档不存在 (no such document)", code=CertificateCode.document_not_found, field="document_id"
+        )
     return request, policy
 
 
 def require_done(request: DocumentRequest) -> str:
     if request.status != DocumentStatus.done or not request.document_key:
-        raise Conflict("文档尚未生成 (the document is not ready)", code="document_not_ready")
+        raise CertificateConflictError(
+            "文档尚未生成 (the document is not ready)", code=CertificateCode.document_not_ready
+        )
     return request.document_key

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from core.errors import NotFound
 from core.models import User
 from insurance.cover import eligibility
 from insurance.cover.catalogue import benefits_by_version
+from insurance.cover.errors import CoverCode, CoverNotFoundError
 from insurance.cover.models import (
     Coverage,
     CoverStatus,
@@ -67,7 +67,9 @@ def object_cover(session: Session, user: User, object_id: int, peril: str, on: d
     line = session.get(InsuredObject, object_id)
     policy = session.get(Policy, line.policy_id) if line else None
     if line is None or policy is None or not may_see_policy(user, policy):
-        raise NotFound("保险标的不存在 (no such insured object)", code="object_not_found", field="object_id")
+        raise CoverNotFoundError(
+            "保险标的不存在 (no such insured object)", code=CoverCode.object_not_found, field="object_id"
+        )
     benefits = benefits_by_version(session, [policy.product_version_id])[policy.product_version_id]
     return eligibility.cover_for([_cover_line(policy, line, benefits, Decimal(line.quantity))], peril, on, {})
 

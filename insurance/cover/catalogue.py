@@ -14,9 +14,9 @@ from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.audit import Actor
-from core.errors import Forbidden, Invalid, NotFound
 from core.models import Role, User
 from insurance.cover import eligibility, premiums
+from insurance.cover.errors import CoverCode, CoverForbiddenError, CoverInvalidError, CoverNotFoundError
 from insurance.cover.models import (
     Product,
     ProductBenefit,
@@ -104,23 +104,32 @@ def _check_version(product: Product, data: ProductVersionCreate) -> None:
         data.subsidy_central_bp, data.subsidy_provincial_bp, data.subsidy_county_bp, data.farmer_share_bp
     )
     for problem in shares.problems():
-        raise Invalid(problem, code="bad_subsidy_shares", field="farmer_share_bp")
+        raise CoverInvalidError(problem, code=CoverCode.bad_subsidy_shares, field="farmer_share_bp")
     if product.kind == ProductKind.family and product.unit == ProductUnit.person and not data.premium_per_unit_fen:
-        raise Invalid("家庭综合保障须有每人保费 (premium per person required)", field="premium_per_unit_fen")
+        raise CoverInvalidError(
+            "家庭综合保障须有每人保费 (premium per person required)",
+            field="premium_per_unit_fen",
+            code=CoverCode.invalid,
+        )
     if product.kind == ProductKind.industry:
         if not data.sum_insured_fen:
-            raise Invalid("产业保险须有每单位保额 (sum insured per unit required)", field="sum_insured_fen")
+            raise CoverInvalidError(
+                "产业保险须有每单位保额 (sum insured per unit required)",
+                field="sum_insured_fen",
+                code=CoverCode.invalid,
+            )
         if not data.rate_bp:
-            raise Invalid("产业保险须有费率 (premium rate required)", field="rate_bp")
+            raise CoverInvalidError("产业保险须有费率 (premium rate required)", field="rate_bp", code=CoverCode.invalid)
     codes = [b.code for b in data.benefits]
     if len(set(codes)) != len(codes):
-        raise Invalid("保险责任代码重复 (duplicate benefit codes)", field="benefits")
+        raise CoverInvalidError("保险责任代码重复 (duplicate benefit codes)", field="benefits", code=CoverCode.invalid)
     for index, benefit in enumerate(data.benefits):
         stray = set(benefit.waiting_perils) - set(benefit.perils)
         if stray:
-            raise Invalid(
+            raise CoverInvalidError(
                 f"等待期责任须属于该责任 (waiting perils outside the benefit): {', '.join(sorted(stray))}",
                 field=f"benefits.{index}.waiting_perils",
+                code=CoverCode.invalid,
             )
 
 
@@ -158,7 +167,9 @@ def create_product_version(
     """An administrator changes a product's terms by adding a version; policies keep the version they were sold
     under."""
     if user.role != Role.admin:
-        raise Forbidden("只有系统管理员可以修改产品条款 (only an administrator changes product terms)")
+        raise CoverForbiddenError(
+            "只有系统管理员可以修改产品条款 (only an administrator changes product terms)", code=CoverCode.forbidden
+        )
     product = get_product(session, product_code)
     latest = session.exec(
         select(func.max(ProductVersion.version)).where(ProductVersion.product_code == product.code)
@@ -183,7 +194,9 @@ def list_products(session: Session) -> list[Product]:
 def get_product(session: Session, code: str) -> Product:
     product = session.get(Product, code)
     if product is None:
-        raise NotFound(f"产品 {code} 不存在 (no such product)", code="product_not_found", field="product_code")
+        raise CoverNotFoundError(
+            f"产品 {code} 不存在 (no such product)", code=CoverCode.product_not_found, field="product_code"
+        )
     return product
 
 
@@ -247,12 +260,16 @@ def version_for(session: Session, product: Product, year: int, number: int | Non
             query.where(ProductVersion.year_from <= year).order_by(col(ProductVersion.version).desc())
         ).first()
     if version is None:
-        raise Invalid(
-            f"产品 {product.code} 没有适用于 {year} 年的条款版本 (no version for the year)", field="product_version"
+        raise CoverInvalidError(
+            f"产品 {product.code} 没有适用于 {year} 年的条款版本 (no version for the year)",
+            field="product_version",
+            code=CoverCode.invalid,
         )
     if version.year_from > year:
-        raise Invalid(
-            f"该版本自 {version.year_from} 年起适用 (version not yet sold that year)", field="product_version"
+        raise CoverInvalidError(
+            f"该版本自 {version.year_from} 年起适用 (version not yet sold that year)",
+            field="product_version",
+            code=CoverCode.invalid,
         )
     return version
 

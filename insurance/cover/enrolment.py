@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from core import audit, queue
 from core.audit import Actor
 from core.db import for_writing, new_session, utcnow
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import DomainError
 from core.models import User
 from insurance.cover.enrolment_sql import ProgressFn, enrol_county
+from insurance.cover.errors import CoverCode, CoverConflictError, CoverNotFoundError
 from insurance.cover.models import (
     Enrolment,
     EnrolmentStatus,
@@ -66,7 +67,9 @@ def queue_enrolment(
         )
     ).first()
     if running is not None:
-        raise Conflict("该保单正在参保中，请稍候 (an enrolment of this policy is under way)", code="enrolment_running")
+        raise CoverConflictError(
+            "该保单正在参保中，请稍候 (an enrolment of this policy is under way)", code=CoverCode.enrolment_running
+        )
     enrolment = Enrolment(
         policy_id=policy.id or 0,
         kind=kind,
@@ -93,7 +96,7 @@ def get_enrolment(session: Session, user: User, enrolment_id: int) -> Enrolment:
     enrolment = session.get(Enrolment, enrolment_id)
     policy = session.get(Policy, enrolment.policy_id) if enrolment else None
     if enrolment is None or policy is None or not may_see_policy(user, policy):
-        raise NotFound("参保记录不存在 (no such enrolment)", code="enrolment_not_found", field="id")
+        raise CoverNotFoundError("参保记录不存在 (no such enrolment)", code=CoverCode.enrolment_not_found, field="id")
     return enrolment
 
 
@@ -130,7 +133,9 @@ def enrol_now(
     with new_session(engine) as session:
         policy = find_policy(session, policy_no)
         if policy is None:
-            raise NotFound(f"保单不存在 (no such policy): {policy_no}", code="policy_not_found", field="policy_no")
+            raise CoverNotFoundError(
+                f"保单不存在 (no such policy): {policy_no}", code=CoverCode.policy_not_found, field="policy_no"
+            )
         enrolment = create_enrolment(session, actor, policy, enrolled_on, status=EnrolmentStatus.running)
     return _run_claimed(engine, enrolment.id or 0, progress)
 

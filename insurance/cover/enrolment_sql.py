@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.audit import Actor
 from core.db import PROGRAMME_TZ, local_date, utcnow
-from core.errors import NotFound
 from insurance.cover import eligibility, outbox, premiums
 from insurance.cover.catalogue import cover_terms, subsidy_shares
+from insurance.cover.errors import CoverCode, CoverNotFoundError
 from insurance.cover.models import (
     Coverage,
     CoverConflict,
@@ -60,7 +60,7 @@ def enrol_county(session: Session, enrolment_id: int, *, progress: ProgressFn | 
     """
     enrolment = session.get(Enrolment, enrolment_id)
     if enrolment is None:
-        raise NotFound("参保记录不存在 (no such enrolment)", code="enrolment_not_found", field="id")
+        raise CoverNotFoundError("参保记录不存在 (no such enrolment)", code=CoverCode.enrolment_not_found, field="id")
     policy = session.get(Policy, enrolment.policy_id)
     assert policy is not None  # a foreign key
     check_enrollable(policy)

@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.audit import Actor
-from core.errors import Conflict, Invalid
 from core.models import User
 from insurance.cover import premiums
 from insurance.cover.catalogue import get_product, subsidy_shares, version_for
+from insurance.cover.errors import CoverCode, CoverConflictError, CoverInvalidError
 from insurance.cover.models import (
     CoverStatus,
     InsuredObject,
@@ -42,12 +42,14 @@ from insurance.register.roster import HEAD_RELATION
 def household_by_no(session: Session, household_no: str, field: str) -> Household:
     household = register_service.find_household(session, household_no)
     if household is None:
-        raise Invalid(
-            f"户编号 {household_no} 不在建档立卡名册中 (not on the register)", code="household_not_found", field=field
+        raise CoverInvalidError(
+            f"户编号 {household_no} 不在建档立卡名册中 (not on the register)",
+            code=CoverCode.household_not_found,
+            field=field,
         )
     if household.removed_on is not None:
-        raise Invalid(
-            f"户 {household_no} 已移出名册 (removed from the register)", code="household_removed", field=field
+        raise CoverInvalidError(
+            f"户 {household_no} 已移出名册 (removed from the register)", code=CoverCode.household_removed, field=field
         )
     return household
 
@@ -56,7 +58,9 @@ def village_in_county(session: Session, code: str, county_code: str, field: str)
     """A village (not a township or county) of the given county: where an object lies or a notice is posted."""
     village = session.get(Division, code.strip())
     if village is None or village.level != DivisionLevel.village or not village.code.startswith(county_code):
-        raise Invalid(f"{code} 不是本县的村 (not a village of county {county_code})", code="bad_village", field=field)
+        raise CoverInvalidError(
+            f"{code} 不是本县的村 (not a village of county {county_code})", code=CoverCode.bad_village, field=field
+        )
     return village
 
 
@@ -76,7 +80,11 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     insurer_id = require_insurer(user)
     product = get_product(session, data.product_code)
     if product.kind != ProductKind.industry:
-        raise Invalid("产业保险须选择种植或养殖险产品 (an industry product is required)", field="product_code")
+        raise CoverInvalidError(
+            "产业保险须选择种植或养殖险产品 (an industry product is required)",
+            field="product_code",
+            code=CoverCode.invalid,
+        )
     require_offer(session, insurer_id, product)
     version = version_for(session, product, data.year, data.product_version)
     period_start, period_end = policy_period(data.year, data.period_start, data.period_end)
@@ -87,11 +95,14 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     if data.cooperative_uscc:
         cooperative_uscc = register_service.valid_uscc(data.cooperative_uscc, field="cooperative_uscc")
         if not data.cooperative_name:
-            raise Invalid("请填写合作社名称 (cooperative name required)", field="cooperative_name")
+            raise CoverInvalidError(
+                "请填写合作社名称 (cooperative name required)", field="cooperative_name", code=CoverCode.invalid
+            )
     elif len({o.household_no.strip() for o in data.objects}) > 1:
-        raise Invalid(
+        raise CoverInvalidError(
             "多户投保须由合作社统一投保 (several households need a cooperative as policyholder)",
             field="cooperative_uscc",
+            code=CoverCode.invalid,
         )
     lines: list[InsuredObject] = []
     seen: set[tuple[int, str]] = set()
@@ -100,26 +111,34 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         field = f"objects.{index}"
         household = household_by_no(session, item.household_no, f"{field}.household_no")
         if product.unit == ProductUnit.head and item.quantity != item.quantity.to_integral_value():
-            raise Invalid("头数须为整数 (a head count is a whole number)", field=f"{field}.quantity")
+            raise CoverInvalidError(
+                "头数须为整数 (a head count is a whole number)", field=f"{field}.quantity", code=CoverCode.invalid
+            )
         village = village_in_county(
             session, item.village_code or household.village_code, household.county_code, f"{field}.village_code"
         ).code
         if county is None:
             county = household.county_code
         elif county != household.county_code:
-            raise Invalid("一张保单的标的须在同一县 (a policy covers one county)", field=f"{field}.household_no")
+            raise CoverInvalidError(
+                "一张保单的标的须在同一县 (a policy covers one county)",
+                field=f"{field}.household_no",
+                code=CoverCode.invalid,
+            )
         key = (household.id or 0, village)
         if key in seen:
-            raise Invalid("同一农户同一村的标的重复 (the same object twice in one policy)", field=field)
+            raise CoverInvalidError(
+                "同一农户同一村的标的重复 (the same object twice in one policy)", field=field, code=CoverCode.invalid
+            )
         seen.add(key)
         other = _double_insured(
             session, household.id or 0, product.subject or "", village, season, period_start, period_end
         )
         if other is not None:
-            raise Conflict(
+            raise CoverConflictError(
                 f"户 {household.household_no} 的{product.name}（{season}）已由保单 {other.policy_no} 承保"
                 f"（{other.period_start}至{other.period_end}）(already insured by that policy)",
-                code="double_cover",
+                code=CoverCode.double_cover,
                 field=f"{field}.household_no",
             )
         premium = premiums.line_premium(item.quantity, sum_insured_fen=version.sum_insured_fen, rate_bp=version.rate_bp)

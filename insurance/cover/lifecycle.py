@@ -9,11 +9,11 @@ from sqlmodel import Session
 from core import audit, documents
 from core.audit import Actor
 from core.db import utcnow
-from core.errors import Conflict, Invalid
 from core.models import User
 from insurance.cover import outbox
 from insurance.cover.catalogue import get_product, version_for
 from insurance.cover.enrolment import queue_enrolment
+from insurance.cover.errors import CoverCode, CoverConflictError, CoverInvalidError
 from insurance.cover.models import (
     Coverage,
     CoverStatus,
@@ -44,7 +44,9 @@ def renew_policy(
     check_enrollable(old)
     year = data.year or old.year + 1
     if year <= old.year:
-        raise Invalid("续保年度须晚于原保单年度 (renewal is for a later year)", field="year")
+        raise CoverInvalidError(
+            "续保年度须晚于原保单年度 (renewal is for a later year)", field="year", code=CoverCode.invalid
+        )
     version = version_for(session, get_product(session, old.product_code), year, data.product_version)
     created = new_group_policy(
         session,
@@ -71,26 +73,32 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
     objection is left open; every covered household's certificate is then requested."""
     policy = own_policy(session, user, policy_no, supervisor=True)
     if policy.status != PolicyStatus.draft:
-        raise Conflict(f"保单状态为{policy.status}，不能出单 (only a draft policy is issued)", code="not_draft")
+        raise CoverConflictError(
+            f"保单状态为{policy.status}，不能出单 (only a draft policy is issued)", code=CoverCode.not_draft
+        )
     if policy.members_count == 0 and policy.kind == ProductKind.family:
-        raise Invalid("保单还没有参保人员 (no one is enrolled yet)", code="nobody_enrolled", field="policy_no")
+        raise CoverInvalidError(
+            "保单还没有参保人员 (no one is enrolled yet)", code=CoverCode.nobody_enrolled, field="policy_no"
+        )
     villages = policy_village_summary(session, policy)
     missing = [v["village_code"] for v in villages if v["notice"] is None]
     if missing:
-        raise Conflict(
+        raise CoverConflictError(
             f"还有 {len(missing)} 个村未张贴承保公示，如 {missing[0]} (villages without an enrolment notice)",
-            code="notice_missing",
+            code=CoverCode.notice_missing,
         )
     open_window = [v["notice"] for v in villages if v["notice"].objection_until >= today]
     if open_window:
         first = min(open_window, key=lambda n: n.objection_until)
-        raise Conflict(
+        raise CoverConflictError(
             f"村 {first.village_code} 的公示异议期至 {first.objection_until} 才结束 (an objection window is open)",
-            code="objection_window_open",
+            code=CoverCode.objection_window_open,
         )
     open_objections = sum(open_objection_counts(session, policy).values())
     if open_objections:
-        raise Conflict(f"还有 {open_objections} 条异议未处理 (objections are still open)", code="objections_open")
+        raise CoverConflictError(
+            f"还有 {open_objections} 条异议未处理 (objections are still open)", code=CoverCode.objections_open
+        )
     policy.status = PolicyStatus.issued
     policy.issued_at = utcnow()
     session.add(policy)
@@ -130,7 +138,7 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
     certificates when it was in force."""
     policy = own_policy(session, user, policy_no, supervisor=True)
     if policy.status == PolicyStatus.cancelled:
-        raise Conflict("保单已撤销 (already cancelled)", code="policy_cancelled")
+        raise CoverConflictError("保单已撤销 (already cancelled)", code=CoverCode.policy_cancelled)
     was_issued = policy.status == PolicyStatus.issued
     connection = session.connection()
     table = InsuredObject.__table__ if policy.kind == ProductKind.industry else Coverage.__table__

@@ -11,12 +11,12 @@ from sqlmodel import Session, col, func, select
 from core import audit, documents
 from core.audit import Actor
 from core.db import utcnow
-from core.errors import Conflict, Invalid, NotFound
 from core.masking import mask_id_number
 from core.models import User
 from insurance.cover import outbox, premiums
 from insurance.cover.catalogue import cover_terms, subsidy_shares
 from insurance.cover.enrolment_sql import apply_totals, policy_totals
+from insurance.cover.errors import CoverCode, CoverConflictError, CoverInvalidError, CoverNotFoundError
 from insurance.cover.industry import household_by_no, list_objects, set_industry_totals, village_in_county
 from insurance.cover.models import (
     UNIT_LABELS,
@@ -145,13 +145,15 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
     policy = get_policy(session, user, policy_no)
     require_noticer(user)
     if policy.status != PolicyStatus.draft:
-        raise Conflict("只有待出单的保单需要承保公示 (only a draft policy is noticed)", code="not_draft")
+        raise CoverConflictError(
+            "只有待出单的保单需要承保公示 (only a draft policy is noticed)", code=CoverCode.not_draft
+        )
     code = village_in_county(session, village_code, policy.county_code, "village_code").code
     lines = notice_lines(session, policy, code)
     if not lines:
-        raise Invalid(
+        raise CoverInvalidError(
             f"村 {code} 没有参保农户 (no household of this village is on the policy)",
-            code="village_not_on_policy",
+            code=CoverCode.village_not_on_policy,
             field="village_code",
         )
     version = session.get(ProductVersion, policy.product_version_id)
@@ -201,7 +203,7 @@ def get_notice(session: Session, user: User, notice_id: int) -> tuple[EnrolmentN
     notice = session.get(EnrolmentNotice, notice_id)
     policy = session.get(Policy, notice.policy_id) if notice else None
     if notice is None or policy is None or not may_see_policy(user, policy):
-        raise NotFound("公示不存在 (no such notice)", code="notice_not_found", field="notice_id")
+        raise CoverNotFoundError("公示不存在 (no such notice)", code=CoverCode.notice_not_found, field="notice_id")
     return notice, policy
 
 
@@ -235,20 +237,26 @@ def record_objection(session: Session, user: User, notice_id: int, data: Objecti
     notice, policy = get_notice(session, user, notice_id)
     require_noticer(user)
     if policy.status != PolicyStatus.draft:
-        raise Conflict("保单已出单或撤销，公示异议已结束 (the policy is no longer being noticed)", code="not_draft")
+        raise CoverConflictError(
+            "保单已出单或撤销，公示异议已结束 (the policy is no longer being noticed)", code=CoverCode.not_draft
+        )
     if data.raised_on < notice.posted_on or data.raised_on > notice.objection_until:
-        raise Invalid(
+        raise CoverInvalidError(
             f"异议须在公示期内提出（{notice.posted_on}至{notice.objection_until}）(outside the objection window)",
-            code="outside_objection_window",
+            code=CoverCode.outside_objection_window,
             field="raised_on",
         )
     household = household_by_no(session, data.household_no, "household_no")
     if household.id not in {line.household_id for line in notice_lines(session, policy, notice.village_code)}:
-        raise Invalid("该户不在本村公示名单中 (the household is not on this notice)", field="household_no")
+        raise CoverInvalidError(
+            "该户不在本村公示名单中 (the household is not on this notice)", field="household_no", code=CoverCode.invalid
+        )
     if data.member_id is not None:
         member = session.get(Member, data.member_id)
         if member is None or member.household_id != household.id:
-            raise Invalid("该成员不属于此户 (the member is not of this household)", field="member_id")
+            raise CoverInvalidError(
+                "该成员不属于此户 (the member is not of this household)", field="member_id", code=CoverCode.invalid
+            )
     objection = NoticeObjection(
         notice_id=notice.id or 0,
         household_id=household.id or 0,
@@ -276,11 +284,13 @@ def resolve_objection(session: Session, user: User, objection_id: int, data: Obj
     """An upheld objection takes the member (or the whole household) off the policy before it is issued."""
     objection = session.get(NoticeObjection, objection_id)
     if objection is None:
-        raise NotFound("异议不存在 (no such objection)", code="objection_not_found", field="objection_id")
+        raise CoverNotFoundError(
+            "异议不存在 (no such objection)", code=CoverCode.objection_not_found, field="objection_id"
+        )
     notice, policy = get_notice(session, user, objection.notice_id)
     require_noticer(user)
     if objection.status != ObjectionStatus.open:
-        raise Conflict("该异议已处理 (already resolved)", code="objection_resolved")
+        raise CoverConflictError("该异议已处理 (already resolved)", code=CoverCode.objection_resolved)
     objection.status = ObjectionStatus.upheld if data.upheld else ObjectionStatus.dismissed
     objection.resolution = data.resolution
     objection.resolved_by = user.username

@@ -16,9 +16,15 @@ from sqlmodel import Session, col, func, select
 from core import audit
 from core.audit import Actor
 from core.auth import county_prefix, is_insurer
-from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.models import Role, User
 from insurance.cover.catalogue import benefits_by_version, get_product, version_for
+from insurance.cover.errors import (
+    CoverCode,
+    CoverConflictError,
+    CoverForbiddenError,
+    CoverInvalidError,
+    CoverNotFoundError,
+)
 from insurance.cover.models import (
     CoverConflict,
     InsurerProduct,
@@ -72,7 +78,9 @@ def get_policy(session: Session, user: User, policy_no: str) -> Policy:
     query = select(Policy).where(Policy.policy_no == policy_no.strip())
     policy = session.exec(scope_policies(query, user)).first()
     if policy is None:
-        raise NotFound("保单不存在或不在您的权限内 (no such policy)", code="policy_not_found", field="policy_no")
+        raise CoverNotFoundError(
+            "保单不存在或不在您的权限内 (no such policy)", code=CoverCode.policy_not_found, field="policy_no"
+        )
     return policy
 
 
@@ -118,7 +126,7 @@ def require_insurer(user: User, *, supervisor: bool = False) -> int:
     allowed = (Role.insurer_supervisor,) if supervisor else (Role.insurer_handler, Role.insurer_supervisor)
     if user.role not in allowed or user.insurer_id is None:
         who = "保险公司主管" if supervisor else "保险公司经办人或主管"
-        raise Forbidden(f"只有{who}可以执行此操作 (only insurer staff may do this)")
+        raise CoverForbiddenError(f"只有{who}可以执行此操作 (only insurer staff may do this)", code=CoverCode.forbidden)
     return user.insurer_id
 
 
@@ -137,15 +145,18 @@ def may_notice(user: User) -> bool:
 
 def require_noticer(user: User) -> None:
     if not may_notice(user):
-        raise Forbidden("只有保险公司或县扶贫办可以登记公示和异议 (insurers and county offices handle notices)")
+        raise CoverForbiddenError(
+            "只有保险公司或县扶贫办可以登记公示和异议 (insurers and county offices handle notices)",
+            code=CoverCode.forbidden,
+        )
 
 
 def require_offer(session: Session, insurer_id: int, product: Product) -> None:
     offered = session.get(InsurerProduct, (insurer_id, product.code))
     if offered is None:
-        raise Invalid(
+        raise CoverInvalidError(
             f"本公司未登记经营产品 {product.name} (your company does not offer this product)",
-            code="product_not_offered",
+            code=CoverCode.product_not_offered,
             field="product_code",
         )
 
@@ -155,9 +166,13 @@ def policy_period(year: int, start: date | None, end: date | None) -> tuple[date
     period_start = start or date(year, 1, 1)
     period_end = end or (date(year, 12, 31) if start is None else _one_year_from(period_start))
     if period_end < period_start:
-        raise Invalid("保险止期早于起期 (period ends before it starts)", code="bad_period", field="period_end")
+        raise CoverInvalidError(
+            "保险止期早于起期 (period ends before it starts)", code=CoverCode.bad_period, field="period_end"
+        )
     if (period_end - period_start).days > 366:
-        raise Invalid("保险期间不能超过一年 (a period lasts at most a year)", code="bad_period", field="period_end")
+        raise CoverInvalidError(
+            "保险期间不能超过一年 (a period lasts at most a year)", code=CoverCode.bad_period, field="period_end"
+        )
     return period_start, period_end
 
 
@@ -178,20 +193,26 @@ def next_policy_no(session: Session, prefix: str) -> str:
 
 def check_policy_no(session: Session, policy_no: str) -> None:
     if session.exec(select(Policy.id).where(Policy.policy_no == policy_no)).first() is not None:
-        raise Conflict(f"保单号 {policy_no} 已存在 (policy number taken)", code="policy_no_taken", field="policy_no")
+        raise CoverConflictError(
+            f"保单号 {policy_no} 已存在 (policy number taken)", code=CoverCode.policy_no_taken, field="policy_no"
+        )
 
 
 def _current_county(session: Session, code: str) -> Division:
     code = code.strip()
     if not (code.isdigit() and len(code) in (6, 12)):
-        raise Invalid("县级区划代码须为6位数字 (a county code has 6 digits)", field="county_code")
+        raise CoverInvalidError(
+            "县级区划代码须为6位数字 (a county code has 6 digits)", field="county_code", code=CoverCode.invalid
+        )
     county = session.get(Division, code[:6].ljust(12, "0"))
     if county is None or county.level != DivisionLevel.county:
-        raise Invalid(
-            f"区划 {code[:6]} 不是已登记的县 (not a known county)", code="county_not_found", field="county_code"
+        raise CoverInvalidError(
+            f"区划 {code[:6]} 不是已登记的县 (not a known county)", code=CoverCode.county_not_found, field="county_code"
         )
     if county.valid_to is not None:
-        raise Invalid(f"区划 {code[:6]} 已撤销 (a retired county code)", code="county_retired", field="county_code")
+        raise CoverInvalidError(
+            f"区划 {code[:6]} 已撤销 (a retired county code)", code=CoverCode.county_retired, field="county_code"
+        )
     return county
 
 
@@ -232,13 +253,19 @@ def new_group_policy(
     insurer_id = require_insurer(user)
     product = get_product(session, data.product_code)
     if product.kind != ProductKind.family or product.unit != ProductUnit.person:
-        raise Invalid("团体保单只用于按人投保的家庭综合保障 (group policies are per person)", field="product_code")
+        raise CoverInvalidError(
+            "团体保单只用于按人投保的家庭综合保障 (group policies are per person)",
+            field="product_code",
+            code=CoverCode.invalid,
+        )
     require_offer(session, insurer_id, product)
     county = _current_county(session, data.county_code)
     version = version_for(session, product, data.year, data.product_version)
     period_start, period_end = policy_period(data.year, data.period_start, data.period_end)
     if period_start.year != data.year:
-        raise Invalid("保险起期须在保险年度内 (the period starts in its year)", code="bad_period", field="period_start")
+        raise CoverInvalidError(
+            "保险起期须在保险年度内 (the period starts in its year)", code=CoverCode.bad_period, field="period_start"
+        )
     per_person = data.premium_per_person_fen or version.premium_per_unit_fen or 0
     per_household = (
         data.premium_per_household_fen
@@ -267,10 +294,10 @@ def new_group_policy(
     if clashes:
         other = session.get(Policy, clashes[0])
         assert other is not None
-        raise Conflict(
+        raise CoverConflictError(
             f"{county.name} 已有保险期间重叠的同类保单 {other.policy_no}（{other.period_start}至{other.period_end}）"
             "(a policy for the same county and risk overlaps this period)",
-            code="overlapping_policy",
+            code=CoverCode.overlapping_policy,
             field="period_start",
         )
     session.add(policy)
@@ -299,9 +326,15 @@ def find_policy(session: Session, policy_no: str) -> Policy | None:
 
 def check_enrollable(policy: Policy) -> None:
     if policy.kind != ProductKind.family:
-        raise Invalid("只有家庭综合保障团体保单按县参保 (only group policies enrol a county)", field="policy_no")
+        raise CoverInvalidError(
+            "只有家庭综合保障团体保单按县参保 (only group policies enrol a county)",
+            field="policy_no",
+            code=CoverCode.invalid,
+        )
     if policy.status == PolicyStatus.cancelled:
-        raise Conflict("保单已撤销 (the policy is cancelled)", code="policy_cancelled", field="policy_no")
+        raise CoverConflictError(
+            "保单已撤销 (the policy is cancelled)", code=CoverCode.policy_cancelled, field="policy_no"
+        )
 
 
 def list_conflicts(session: Session, policy: Policy, limit: int = CONFLICT_SAMPLE) -> list[tuple[Member, str]]:

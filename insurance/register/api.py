@@ -12,13 +12,13 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from core.auth import CurrentUser, EngineDep, QueueDep, SessionDep
-from core.errors import NotFound
 from core.masking import mask_id_number
 from core.models import Role, User
 from core.queue import JobQueue
 from core.schemas import Page
 from insurance.register import service
 from insurance.register.deps import CurrentDivision, CurrentHousehold, CurrentImport
+from insurance.register.errors import RegisterCode, RegisterNotFoundError
 from insurance.register.models import Division, Household, Member, RosterImport
 from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
 from insurance.register.roster_report import iter_report_csv, write_report_xlsx
@@ -221,7 +221,9 @@ def download_report(record: CurrentImport, fmt: str, engine: EngineDep) -> Respo
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
-    raise NotFound("报告格式只能是 csv 或 xlsx (format must be csv or xlsx)", field="fmt")
+    raise RegisterNotFoundError(
+        "报告格式只能是 csv 或 xlsx (format must be csv or xlsx)", field="fmt", code=RegisterCode.not_found
+    )
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -15,10 +15,15 @@ from sqlmodel import Session, col, func, select
 from core import audit
 from core.audit import Actor
 from core.auth import PROVINCE_PREFIX, can_see_division, county_prefix
-from core.errors import Forbidden, Invalid, NotFound
 from core.models import Role, User
 from insurance.register import scope
-from insurance.register.errors import DivisionNotFound
+from insurance.register.errors import (
+    DivisionNotFound,
+    RegisterCode,
+    RegisterForbiddenError,
+    RegisterInvalidError,
+    RegisterNotFoundError,
+)
 from insurance.register.identifiers import validate_uscc
 from insurance.register.models import (
     Division,
@@ -111,7 +116,9 @@ def normalise_division_code(code: str) -> str:
     if code.isdigit() and len(code) in (2, 4, 6, 9):
         code = code.ljust(12, "0")
     if len(code) != 12 or not code.isdigit():
-        raise Invalid("区划代码须为6位或12位数字 (a division code has 6 or 12 digits)", field="code")
+        raise RegisterInvalidError(
+            "区划代码须为6位或12位数字 (a division code has 6 or 12 digits)", field="code", code=RegisterCode.invalid
+        )
     return code
 
 
@@ -172,7 +179,9 @@ def find_insurer(session: Session, insurer_id: int | None) -> Insurer | None:
 def get_insurer(session: Session, insurer_id: int) -> Insurer:
     insurer = find_insurer(session, insurer_id)
     if insurer is None:
-        raise NotFound("保险公司不存在 (no such insurer)", code="insurer_not_found", field="insurer_id")
+        raise RegisterNotFoundError(
+            "保险公司不存在 (no such insurer)", code=RegisterCode.insurer_not_found, field="insurer_id"
+        )
     return insurer
 
 
@@ -190,7 +199,9 @@ def valid_uscc(uscc: str, field: str = "uscc") -> str:
     """The code in its canonical form, or a 422 naming the field and the reason (GB 32100-2015)."""
     code, reason = validate_uscc(uscc)
     if code is None:
-        raise Invalid(f"统一社会信用代码无效：{reason} (bad USCC): {uscc}", code="bad_uscc", field=field)
+        raise RegisterInvalidError(
+            f"统一社会信用代码无效：{reason} (bad USCC): {uscc}", code=RegisterCode.bad_uscc, field=field
+        )
     return code
 
 
@@ -278,9 +289,9 @@ def get_household(session: Session, user: User, household_no: str) -> Household:
     query = select(Household).where(Household.household_no == household_no.strip())
     household = session.exec(_scope_households(query, user)).first()
     if household is None:
-        raise NotFound(
+        raise RegisterNotFoundError(
             "户不存在或不在您的辖区内 (no such household in your jurisdiction)",
-            code="household_not_found",
+            code=RegisterCode.household_not_found,
             field="household_no",
         )
     return household
@@ -291,7 +302,9 @@ def get_member(session: Session, user: User, member_id: int) -> Member:
     query = select(Member).join(Household, col(Household.id) == Member.household_id).where(Member.id == member_id)
     member = session.exec(_scope_households(query, user)).first()
     if member is None:
-        raise NotFound("人员不存在或不在您的辖区内 (no such member)", code="member_not_found", field="member_id")
+        raise RegisterNotFoundError(
+            "人员不存在或不在您的辖区内 (no such member)", code=RegisterCode.member_not_found, field="member_id"
+        )
     return member
 
 
@@ -333,7 +346,7 @@ def get_import(session: Session, user: User, import_id: int) -> RosterImport:
     row = session.get(RosterImport, import_id)
     prefix = county_prefix(user)
     if row is None or not may_import_rosters(user) or (prefix and row.county_code != prefix):
-        raise NotFound("导入记录不存在 (no such import)", code="import_not_found", field="id")
+        raise RegisterNotFoundError("导入记录不存在 (no such import)", code=RegisterCode.import_not_found, field="id")
     return row
 
 
@@ -350,10 +363,14 @@ def start_web_import(
 ) -> RosterImport:
     """Stores the uploaded file and records a queued import (committed); the caller enqueues it after the commit."""
     if not may_import_rosters(user):
-        raise Forbidden("您的角色不能导入花名册 (your role may not import rosters)")
+        raise RegisterForbiddenError(
+            "您的角色不能导入花名册 (your role may not import rosters)", code=RegisterCode.forbidden
+        )
     name = Path(filename or "roster").name
     if Path(name).suffix.lower() not in (".csv", ".xlsx", ".txt"):
-        raise Invalid("只接受 .csv 或 .xlsx 文件 (only .csv or .xlsx files)", field="file")
+        raise RegisterInvalidError(
+            "只接受 .csv 或 .xlsx 文件 (only .csv or .xlsx files)", field="file", code=RegisterCode.invalid
+        )
     uploads = var_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -364,17 +381,19 @@ def start_web_import(
             if size > max_bytes:
                 out.close()
                 Path(out.name).unlink(missing_ok=True)
-                raise Invalid(f"文件超过 {max_bytes // (1 << 20)} MB (file too large)", field="file")
+                raise RegisterInvalidError(
+                    f"文件超过 {max_bytes // (1 << 20)} MB (file too large)", field="file", code=RegisterCode.invalid
+                )
             digest.update(chunk)
             out.write(chunk)
     if size == 0:
         Path(out.name).unlink(missing_ok=True)
-        raise Invalid("文件是空的 (the file is empty)", field="file")
+        raise RegisterInvalidError("文件是空的 (the file is empty)", field="file", code=RegisterCode.invalid)
     try:  # an unusable file (not a roster, a missing column) is refused now, not after a trip through the queue
         open_roster(Path(out.name)).close()
     except RosterUnreadable as exc:
         Path(out.name).unlink(missing_ok=True)
-        raise Invalid(exc.message, field="file") from None
+        raise RegisterInvalidError(exc.message, field="file", code=RegisterCode.invalid) from None
     record = RosterImport(
         filename=name[:255],
         sha256=digest.hexdigest(),
