@@ -35,26 +35,35 @@ class _Worker(SimpleWorker):
             ready()
 
 
+def _sweep(settings: Settings) -> None:
+    swept = register_jobs.enqueue_queued_imports()
+    if swept:
+        log.info("sweeper: enqueued %d queued roster imports", swept)
+    swept = cover_jobs.enqueue_queued_enrolments()
+    if swept:
+        log.info("sweeper: enqueued %d queued enrolments", swept)
+    documents = core_documents.sweep(settings)
+    if any(documents.values()):
+        log.info("sweeper: documents %s", documents)
+
+
 def _heartbeat_loop(settings: Settings, name: str, stop: threading.Event, facts: dict[str, object]) -> None:
-    """Beats, and now and then sweeps: work recorded in the database while Redis was away is enqueued again."""
+    """Now and then sweeps (work recorded in the database while Redis was away is enqueued again), and beats. The
+    sweep comes first, so the first heartbeat says the worker is ready and its first sweep is over: a sweep holds
+    SQLite's write lock for a moment, and whoever waits for the heartbeat must not meet it."""
     connection = redis_from_url(settings.redis_url)
     next_sweep = 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + settings.sweep_seconds
+            try:
+                _sweep(settings)
+            except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going
+                log.warning("sweep: Redis or the database unreachable")
         try:
             publish_heartbeat(connection, name, settings.worker_stale_seconds, **facts)
-            if time.monotonic() >= next_sweep:
-                next_sweep = time.monotonic() + settings.sweep_seconds
-                swept = register_jobs.enqueue_queued_imports()
-                if swept:
-                    log.info("sweeper: enqueued %d queued roster imports", swept)
-                swept = cover_jobs.enqueue_queued_enrolments()
-                if swept:
-                    log.info("sweeper: enqueued %d queued enrolments", swept)
-                documents = core_documents.sweep(settings)
-                if any(documents.values()):
-                    log.info("sweeper: documents %s", documents)
-        except Exception:  # noqa: BLE001 - Redis or the database may be away for a while; keep going
-            log.warning("heartbeat/sweep: Redis or the database unreachable")
+        except Exception:  # noqa: BLE001 - Redis may be away for a while; keep going
+            log.warning("heartbeat: Redis unreachable")
         stop.wait(settings.worker_heartbeat_seconds)
 
 

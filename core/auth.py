@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 from typing import Annotated
 
 from argon2 import PasswordHasher
@@ -16,23 +17,30 @@ from core.documents import SETTINGS_KEY
 from core.errors import Forbidden, Unauthorized
 from core.models import INSURER_ROLES, AuthToken, Role, TokenKind, User
 from core.queue import JobQueue
-from core.settings import Settings
+from core.settings import Settings, get_settings
 
 SESSION_COOKIE = "tehuibao_session"
 PROVINCE_PREFIX = "43"
 
-_hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing of a bad username and a bad password alike.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+@lru_cache
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The hasher for new passwords (its cost is configuration: a hash records its own parameters, so hashes made
+    at any cost still verify), and a hash to verify against when the user does not exist, which keeps the timing
+    of a bad username and a bad password alike."""
+    settings = get_settings()
+    hasher = PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib)
+    return hasher, hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

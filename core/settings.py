@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     document_job_minutes: int = Field(default=15, description="the longest a document job may run")
     document_max_attempts: int = Field(default=5, description="how often a failing document is tried before it waits")
     verify_per_minute: int = Field(default=30, description="public verification lookups per client and minute")
+    password_hash_memory_kib: int = Field(
+        default=65536, ge=8, description="Argon2id memory per new password hash (RFC 9106's second profile: 64 MiB)"
+    )
+    password_hash_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per new password hash")
 
     @property
     def effective_documents_dir(self) -> Path:

@@ -24,6 +24,10 @@ from main import create_app
 from tests import infra
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests check who may log in, not how hard a password is to crack: new hashes are cheap here (a hash keeps its own
+# parameters, so verification is the same code). Set in the environment, so CLI and worker processes inherit it.
+os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
+os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
 BACKENDS = ["sqlite", "postgresql"]
 
 

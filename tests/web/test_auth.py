@@ -203,3 +203,19 @@ def test_login_does_not_redirect_to_another_site(client: TestClient, session: Se
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
+
+
+def test_password_hashes_are_argon2id_at_the_configured_cost_and_verify_whatever_their_cost() -> None:
+    from argon2 import PasswordHasher
+
+    from core.auth import hash_password, verify_password
+    from core.settings import Settings
+
+    fields = Settings.model_fields
+    defaults = (fields["password_hash_memory_kib"].default, fields["password_hash_time_cost"].default)
+    assert defaults == (65536, 3)  # RFC 9106's second recommended profile, unless configured otherwise
+    made_here = hash_password("正确的密码")
+    assert made_here.startswith("$argon2id$") and ",".join(["m=1024", "t=1"]) in made_here  # the suite's cost
+    made_at_full_cost = PasswordHasher(time_cost=3, memory_cost=65536).hash("正确的密码")
+    assert verify_password(made_at_full_cost, "正确的密码") and verify_password(made_here, "正确的密码")
+    assert not verify_password(made_at_full_cost, "错误的密码") and not verify_password(None, "正确的密码")
