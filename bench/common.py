@@ -7,8 +7,9 @@ from sqlalchemy.engine import make_url
 
 
 def database_url(stack: ExitStack) -> str:
-    """DATABASE_URL when given, else a throwaway database on the server the tests would use (the local one if it
-    answers, else a private one started for the run and stopped when the stack closes)."""
+    """DATABASE_URL when given, else a throwaway database on the server the tests would use (a private one started
+    for the run and stopped when the stack closes; the local one with TEST_POSTGRES=local). A private server runs
+    with fsync off: give DATABASE_URL for figures comparable with a durable server."""
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
