@@ -4,7 +4,7 @@
                                  [--repeat R] [--night-hours H]
 
 Uses the PostgreSQL at DATABASE_URL when given (it must be an empty database), else a throwaway database on the
-server the tests would use (the local one if it answers, else a private one it starts); the Redis at REDIS_URL when
+server the tests would use (a private one it starts, fsync off; the local one with TEST_POSTGRES=local); the Redis at REDIS_URL when
 given (on a queue of its own), else a private redis-server started for the run. Prints figures; the last line is one
 JSON object.
 

@@ -3,7 +3,7 @@
     python bench/import_roster.py [--members N] [--repeat R]
 
 Uses the PostgreSQL at DATABASE_URL when given, else a throwaway database on the server the tests would use
-(the local one if it answers, else a private one it starts). Prints figures; the last line is one JSON object.
+(a private one it starts, fsync off; the local one with TEST_POSTGRES=local). Prints figures; the last line is one JSON object.
 """
 
 import argparse
