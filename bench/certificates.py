@@ -4,9 +4,9 @@
                                  [--repeat R] [--night-hours H]
 
 Uses the PostgreSQL at DATABASE_URL when given (it must be an empty database), else a throwaway database on the
-server the tests would use (a private one it starts, fsync off; the local one with TEST_POSTGRES=local); the Redis at REDIS_URL when
-given (on a queue of its own), else a private redis-server started for the run. Prints figures; the last line is one
-JSON object.
+server the tests would use (a private one it starts, fsync off; the local one with TEST_POSTGRES=local); the Redis
+at REDIS_URL when given (on a queue of its own), else a private redis-server started for the run. Prints figures;
+the last line is one JSON object.
 
 Set-up (not timed), through the real services: the divisions, the product catalogue, an insurer offering it with its
 users (the test builders' cast), a generated Huayuan register with every household eligible (no exit year), the

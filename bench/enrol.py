@@ -3,8 +3,8 @@
     python bench/enrol.py [--members N] [--repeat R] [--year Y]
 
 Uses the PostgreSQL at DATABASE_URL when given (it must be an empty database), else a throwaway database on the
-server the tests would use (a private one it starts, fsync off; the local one with TEST_POSTGRES=local). Prints figures; the last
-line is one JSON object.
+server the tests would use (a private one it starts, fsync off; the local one with TEST_POSTGRES=local). Prints
+figures; the last line is one JSON object.
 
 Set-up (not timed): a migrated database with the divisions, the product catalogue, an insurer offering th_family,
 an administrator and an insurer handler. The register (N members over all the province's current counties, from

@@ -3,7 +3,8 @@
     python bench/import_roster.py [--members N] [--repeat R]
 
 Uses the PostgreSQL at DATABASE_URL when given, else a throwaway database on the server the tests would use
-(a private one it starts, fsync off; the local one with TEST_POSTGRES=local). Prints figures; the last line is one JSON object.
+(a private one it starts, fsync off; the local one with TEST_POSTGRES=local). Prints figures; the last line is one
+JSON object.
 """
 
 import argparse
