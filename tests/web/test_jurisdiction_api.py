@@ -217,6 +217,11 @@ def test_the_admin_sees_no_division(world: World, username: str, status: int) ->
     assert world.client.get("/api/divisions", headers=world.headers[username]).status_code == status
 
 
+def test_the_admins_households_page_says_the_register_is_not_theirs_rather_than_empty(world: World) -> None:
+    page = world.client.get("/households", headers=world.headers["admin"])
+    assert page.status_code == 200 and "不查看贫困户名册" in page.text and "请先导入花名册" not in page.text
+
+
 def test_the_world_is_as_built(world: World) -> None:
     """A guard for the module-scoped world: were another test to reset the database in between, this would say so."""
     policies = world.client.get("/api/policies", headers=world.headers["province"]).json()
