@@ -12,11 +12,12 @@ class DomainError(Exception):
     codes: ClassVar[type[StrEnum] | None] = None  # a package's family lists its stable codes (its errors.py)
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        code = code or self.default_code
         if self.codes is not None and code not in self.codes.__members__.values():
             raise ValueError(f"{type(self).__name__} takes a code of {self.codes.__name__}, not {code!r}")
         super().__init__(message)
         self.message = message
-        self.code = code or self.default_code
+        self.code = code
         self.field = field
 
     def to_dict(self) -> dict[str, str]:

@@ -17,7 +17,7 @@ from insurance.cover import insurers as cover_insurers
 from insurance.cover import notices as cover_notices
 from insurance.cover.deps import CurrentPolicy
 from insurance.cover.eligibility import CoverAnswer
-from insurance.cover.errors import CoverCode, CoverInvalidError
+from insurance.cover.errors import CoverInvalidError
 from insurance.cover.models import (
     PERIL_LABELS,
     Enrolment,
@@ -338,7 +338,7 @@ def answer_public(answer: CoverAnswer, peril: str, on: date) -> CoverAnswerPubli
 
 def _peril(peril: str) -> str:
     if peril not in PERIL_LABELS:
-        raise CoverInvalidError(f"未知的保险责任 (unknown peril): {peril}", field="peril", code=CoverCode.invalid)
+        raise CoverInvalidError(f"未知的保险责任 (unknown peril): {peril}", field="peril")
     return peril
 
 

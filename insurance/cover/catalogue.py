@@ -109,27 +109,24 @@ def _check_version(product: Product, data: ProductVersionCreate) -> None:
         raise CoverInvalidError(
             "家庭综合保障须有每人保费 (premium per person required)",
             field="premium_per_unit_fen",
-            code=CoverCode.invalid,
         )
     if product.kind == ProductKind.industry:
         if not data.sum_insured_fen:
             raise CoverInvalidError(
                 "产业保险须有每单位保额 (sum insured per unit required)",
                 field="sum_insured_fen",
-                code=CoverCode.invalid,
             )
         if not data.rate_bp:
-            raise CoverInvalidError("产业保险须有费率 (premium rate required)", field="rate_bp", code=CoverCode.invalid)
+            raise CoverInvalidError("产业保险须有费率 (premium rate required)", field="rate_bp")
     codes = [b.code for b in data.benefits]
     if len(set(codes)) != len(codes):
-        raise CoverInvalidError("保险责任代码重复 (duplicate benefit codes)", field="benefits", code=CoverCode.invalid)
+        raise CoverInvalidError("保险责任代码重复 (duplicate benefit codes)", field="benefits")
     for index, benefit in enumerate(data.benefits):
         stray = set(benefit.waiting_perils) - set(benefit.perils)
         if stray:
             raise CoverInvalidError(
                 f"等待期责任须属于该责任 (waiting perils outside the benefit): {', '.join(sorted(stray))}",
                 field=f"benefits.{index}.waiting_perils",
-                code=CoverCode.invalid,
             )
 
 
@@ -167,9 +164,7 @@ def create_product_version(
     """An administrator changes a product's terms by adding a version; policies keep the version they were sold
     under."""
     if user.role != Role.admin:
-        raise CoverForbiddenError(
-            "只有系统管理员可以修改产品条款 (only an administrator changes product terms)", code=CoverCode.forbidden
-        )
+        raise CoverForbiddenError("只有系统管理员可以修改产品条款 (only an administrator changes product terms)")
     product = get_product(session, product_code)
     latest = session.exec(
         select(func.max(ProductVersion.version)).where(ProductVersion.product_code == product.code)
@@ -263,13 +258,11 @@ def version_for(session: Session, product: Product, year: int, number: int | Non
         raise CoverInvalidError(
             f"产品 {product.code} 没有适用于 {year} 年的条款版本 (no version for the year)",
             field="product_version",
-            code=CoverCode.invalid,
         )
     if version.year_from > year:
         raise CoverInvalidError(
             f"该版本自 {version.year_from} 年起适用 (version not yet sold that year)",
             field="product_version",
-            code=CoverCode.invalid,
         )
     return version
 

@@ -83,7 +83,6 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         raise CoverInvalidError(
             "产业保险须选择种植或养殖险产品 (an industry product is required)",
             field="product_code",
-            code=CoverCode.invalid,
         )
     require_offer(session, insurer_id, product)
     version = version_for(session, product, data.year, data.product_version)
@@ -95,14 +94,11 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     if data.cooperative_uscc:
         cooperative_uscc = register_service.valid_uscc(data.cooperative_uscc, field="cooperative_uscc")
         if not data.cooperative_name:
-            raise CoverInvalidError(
-                "请填写合作社名称 (cooperative name required)", field="cooperative_name", code=CoverCode.invalid
-            )
+            raise CoverInvalidError("请填写合作社名称 (cooperative name required)", field="cooperative_name")
     elif len({o.household_no.strip() for o in data.objects}) > 1:
         raise CoverInvalidError(
             "多户投保须由合作社统一投保 (several households need a cooperative as policyholder)",
             field="cooperative_uscc",
-            code=CoverCode.invalid,
         )
     lines: list[InsuredObject] = []
     seen: set[tuple[int, str]] = set()
@@ -111,9 +107,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         field = f"objects.{index}"
         household = household_by_no(session, item.household_no, f"{field}.household_no")
         if product.unit == ProductUnit.head and item.quantity != item.quantity.to_integral_value():
-            raise CoverInvalidError(
-                "头数须为整数 (a head count is a whole number)", field=f"{field}.quantity", code=CoverCode.invalid
-            )
+            raise CoverInvalidError("头数须为整数 (a head count is a whole number)", field=f"{field}.quantity")
         village = village_in_county(
             session, item.village_code or household.village_code, household.county_code, f"{field}.village_code"
         ).code
@@ -123,13 +117,10 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
             raise CoverInvalidError(
                 "一张保单的标的须在同一县 (a policy covers one county)",
                 field=f"{field}.household_no",
-                code=CoverCode.invalid,
             )
         key = (household.id or 0, village)
         if key in seen:
-            raise CoverInvalidError(
-                "同一农户同一村的标的重复 (the same object twice in one policy)", field=field, code=CoverCode.invalid
-            )
+            raise CoverInvalidError("同一农户同一村的标的重复 (the same object twice in one policy)", field=field)
         seen.add(key)
         other = _double_insured(
             session, household.id or 0, product.subject or "", village, season, period_start, period_end

@@ -8,7 +8,7 @@ from core import audit
 from core.audit import Actor
 from core.models import Role, User
 from insurance.cover.catalogue import get_product
-from insurance.cover.errors import CoverCode, CoverConflictError, CoverForbiddenError
+from insurance.cover.errors import CoverConflictError, CoverForbiddenError
 from insurance.cover.models import (
     InsurerProduct,
 )
@@ -23,14 +23,10 @@ from insurance.register.models import Insurer
 
 def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer:
     if user.role != Role.admin:
-        raise CoverForbiddenError(
-            "只有系统管理员可以登记保险公司 (only an administrator registers insurers)", code=CoverCode.forbidden
-        )
+        raise CoverForbiddenError("只有系统管理员可以登记保险公司 (only an administrator registers insurers)")
     code = register_service.valid_uscc(data.uscc)
     if session.exec(select(Insurer.id).where(Insurer.uscc == code)).first() is not None:
-        raise CoverConflictError(
-            f"统一社会信用代码 {code} 已登记 (insurer already registered)", field="uscc", code=CoverCode.conflict
-        )
+        raise CoverConflictError(f"统一社会信用代码 {code} 已登记 (insurer already registered)", field="uscc")
     insurer = register_service.add_insurer(
         session,
         Actor.of(user),
@@ -47,9 +43,7 @@ def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer
 
 def set_insurer_products(session: Session, user: User, insurer_id: int, codes: list[str]) -> list[str]:
     if user.role != Role.admin:
-        raise CoverForbiddenError(
-            "只有系统管理员可以修改保险公司的产品 (only an administrator changes offers)", code=CoverCode.forbidden
-        )
+        raise CoverForbiddenError("只有系统管理员可以修改保险公司的产品 (only an administrator changes offers)")
     insurer = register_service.get_insurer(session, insurer_id)
     before = insurer_products(session, insurer.id or 0)
     _set_offers(session, insurer, codes)

@@ -44,9 +44,7 @@ def renew_policy(
     check_enrollable(old)
     year = data.year or old.year + 1
     if year <= old.year:
-        raise CoverInvalidError(
-            "续保年度须晚于原保单年度 (renewal is for a later year)", field="year", code=CoverCode.invalid
-        )
+        raise CoverInvalidError("续保年度须晚于原保单年度 (renewal is for a later year)", field="year")
     version = version_for(session, get_product(session, old.product_code), year, data.product_version)
     created = new_group_policy(
         session,

@@ -248,15 +248,11 @@ def record_objection(session: Session, user: User, notice_id: int, data: Objecti
         )
     household = household_by_no(session, data.household_no, "household_no")
     if household.id not in {line.household_id for line in notice_lines(session, policy, notice.village_code)}:
-        raise CoverInvalidError(
-            "该户不在本村公示名单中 (the household is not on this notice)", field="household_no", code=CoverCode.invalid
-        )
+        raise CoverInvalidError("该户不在本村公示名单中 (the household is not on this notice)", field="household_no")
     if data.member_id is not None:
         member = session.get(Member, data.member_id)
         if member is None or member.household_id != household.id:
-            raise CoverInvalidError(
-                "该成员不属于此户 (the member is not of this household)", field="member_id", code=CoverCode.invalid
-            )
+            raise CoverInvalidError("该成员不属于此户 (the member is not of this household)", field="member_id")
     objection = NoticeObjection(
         notice_id=notice.id or 0,
         household_id=household.id or 0,

@@ -19,7 +19,7 @@ from insurance.cover import answers, catalogue, industry, insurers, lifecycle, n
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.api import enqueue_enrolment, enrolment_public
 from insurance.cover.deps import CurrentPolicy
-from insurance.cover.errors import CoverCode, CoverForbiddenError, CoverInvalidError
+from insurance.cover.errors import CoverForbiddenError, CoverInvalidError
 from insurance.cover.models import (
     COVER_STATUS_LABELS,
     ENROLMENT_STATUS_LABELS,
@@ -102,7 +102,7 @@ def _new_policy_form(
 @router.get("/policies/new", response_class=HTMLResponse)
 def new_policy_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     if not is_insurer(user):
-        raise CoverForbiddenError("只有保险公司可以新建保单 (only insurers create policies)", code=CoverCode.forbidden)
+        raise CoverForbiddenError("只有保险公司可以新建保单 (only insurers create policies)")
     return _new_policy_form(request, session, user)
 
 
@@ -141,11 +141,9 @@ def _yuan_to_fen(text: str, field: str) -> int:
     try:
         value = Decimal(text.strip().replace(",", "").replace("¥", ""))
     except InvalidOperation:
-        raise CoverInvalidError("金额格式不正确 (not an amount)", field=field, code=CoverCode.invalid) from None
+        raise CoverInvalidError("金额格式不正确 (not an amount)", field=field) from None
     if value <= 0 or value != value.quantize(Decimal("0.01")):
-        raise CoverInvalidError(
-            "金额须为正数，最多两位小数 (a positive amount in yuan and fen)", field=field, code=CoverCode.invalid
-        )
+        raise CoverInvalidError("金额须为正数，最多两位小数 (a positive amount in yuan and fen)", field=field)
     return int(value * 100)
 
 

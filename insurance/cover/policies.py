@@ -126,7 +126,7 @@ def require_insurer(user: User, *, supervisor: bool = False) -> int:
     allowed = (Role.insurer_supervisor,) if supervisor else (Role.insurer_handler, Role.insurer_supervisor)
     if user.role not in allowed or user.insurer_id is None:
         who = "保险公司主管" if supervisor else "保险公司经办人或主管"
-        raise CoverForbiddenError(f"只有{who}可以执行此操作 (only insurer staff may do this)", code=CoverCode.forbidden)
+        raise CoverForbiddenError(f"只有{who}可以执行此操作 (only insurer staff may do this)")
     return user.insurer_id
 
 
@@ -147,7 +147,6 @@ def require_noticer(user: User) -> None:
     if not may_notice(user):
         raise CoverForbiddenError(
             "只有保险公司或县扶贫办可以登记公示和异议 (insurers and county offices handle notices)",
-            code=CoverCode.forbidden,
         )
 
 
@@ -201,9 +200,7 @@ def check_policy_no(session: Session, policy_no: str) -> None:
 def _current_county(session: Session, code: str) -> Division:
     code = code.strip()
     if not (code.isdigit() and len(code) in (6, 12)):
-        raise CoverInvalidError(
-            "县级区划代码须为6位数字 (a county code has 6 digits)", field="county_code", code=CoverCode.invalid
-        )
+        raise CoverInvalidError("县级区划代码须为6位数字 (a county code has 6 digits)", field="county_code")
     county = session.get(Division, code[:6].ljust(12, "0"))
     if county is None or county.level != DivisionLevel.county:
         raise CoverInvalidError(
@@ -256,7 +253,6 @@ def new_group_policy(
         raise CoverInvalidError(
             "团体保单只用于按人投保的家庭综合保障 (group policies are per person)",
             field="product_code",
-            code=CoverCode.invalid,
         )
     require_offer(session, insurer_id, product)
     county = _current_county(session, data.county_code)
@@ -329,7 +325,6 @@ def check_enrollable(policy: Policy) -> None:
         raise CoverInvalidError(
             "只有家庭综合保障团体保单按县参保 (only group policies enrol a county)",
             field="policy_no",
-            code=CoverCode.invalid,
         )
     if policy.status == PolicyStatus.cancelled:
         raise CoverConflictError(

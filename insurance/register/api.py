@@ -18,7 +18,7 @@ from core.queue import JobQueue
 from core.schemas import Page
 from insurance.register import service
 from insurance.register.deps import CurrentDivision, CurrentHousehold, CurrentImport
-from insurance.register.errors import RegisterCode, RegisterNotFoundError
+from insurance.register.errors import RegisterNotFoundError
 from insurance.register.models import Division, Household, Member, RosterImport
 from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
 from insurance.register.roster_report import iter_report_csv, write_report_xlsx
@@ -221,9 +221,7 @@ def download_report(record: CurrentImport, fmt: str, engine: EngineDep) -> Respo
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
-    raise RegisterNotFoundError(
-        "报告格式只能是 csv 或 xlsx (format must be csv or xlsx)", field="fmt", code=RegisterCode.not_found
-    )
+    raise RegisterNotFoundError("报告格式只能是 csv 或 xlsx (format must be csv or xlsx)", field="fmt")
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -116,9 +116,7 @@ def normalise_division_code(code: str) -> str:
     if code.isdigit() and len(code) in (2, 4, 6, 9):
         code = code.ljust(12, "0")
     if len(code) != 12 or not code.isdigit():
-        raise RegisterInvalidError(
-            "区划代码须为6位或12位数字 (a division code has 6 or 12 digits)", field="code", code=RegisterCode.invalid
-        )
+        raise RegisterInvalidError("区划代码须为6位或12位数字 (a division code has 6 or 12 digits)", field="code")
     return code
 
 
@@ -363,14 +361,10 @@ def start_web_import(
 ) -> RosterImport:
     """Stores the uploaded file and records a queued import (committed); the caller enqueues it after the commit."""
     if not may_import_rosters(user):
-        raise RegisterForbiddenError(
-            "您的角色不能导入花名册 (your role may not import rosters)", code=RegisterCode.forbidden
-        )
+        raise RegisterForbiddenError("您的角色不能导入花名册 (your role may not import rosters)")
     name = Path(filename or "roster").name
     if Path(name).suffix.lower() not in (".csv", ".xlsx", ".txt"):
-        raise RegisterInvalidError(
-            "只接受 .csv 或 .xlsx 文件 (only .csv or .xlsx files)", field="file", code=RegisterCode.invalid
-        )
+        raise RegisterInvalidError("只接受 .csv 或 .xlsx 文件 (only .csv or .xlsx files)", field="file")
     uploads = var_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -381,19 +375,17 @@ def start_web_import(
             if size > max_bytes:
                 out.close()
                 Path(out.name).unlink(missing_ok=True)
-                raise RegisterInvalidError(
-                    f"文件超过 {max_bytes // (1 << 20)} MB (file too large)", field="file", code=RegisterCode.invalid
-                )
+                raise RegisterInvalidError(f"文件超过 {max_bytes // (1 << 20)} MB (file too large)", field="file")
             digest.update(chunk)
             out.write(chunk)
     if size == 0:
         Path(out.name).unlink(missing_ok=True)
-        raise RegisterInvalidError("文件是空的 (the file is empty)", field="file", code=RegisterCode.invalid)
+        raise RegisterInvalidError("文件是空的 (the file is empty)", field="file")
     try:  # an unusable file (not a roster, a missing column) is refused now, not after a trip through the queue
         open_roster(Path(out.name)).close()
     except RosterUnreadable as exc:
         Path(out.name).unlink(missing_ok=True)
-        raise RegisterInvalidError(exc.message, field="file", code=RegisterCode.invalid) from None
+        raise RegisterInvalidError(exc.message, field="file") from None
     record = RosterImport(
         filename=name[:255],
         sha256=digest.hexdigest(),
