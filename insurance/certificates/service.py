@@ -91,8 +91,8 @@ def retry_failed(session: Session, policy: Policy, *, village_code: str | None =
 def get_document(session: Session, user: User, request_id: int) -> tuple[DocumentRequest, Policy]:
     """A document within the caller's remit (its policy's insurer, county office, the province); 404 otherwise."""
     request = session.get(DocumentRequest, request_id)
-    policy = session.get(Policy, request.policy_id) if request and request.policy_id else None
-    if request is None or policy is None or not policies.may_see_policy(user, policy):
+    policy = policies.find_visible_policy(session, user, request.policy_id if request else None)
+    if request is None or policy is None:
         raise CertificateNotFoundError(
             "文档不存在 (no such document)", code=CertificateCode.document_not_found, field="document_id"
         )

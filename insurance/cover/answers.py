@@ -17,7 +17,7 @@ from insurance.cover.models import (
     Policy,
     Product,
 )
-from insurance.cover.policies import may_see_policy, scope_policies
+from insurance.cover.policies import find_visible_policy, scope_policies
 from insurance.register import service as register_service
 from insurance.register.models import Household, Insurer, Member
 from insurance.register.roster import HEAD_RELATION
@@ -65,8 +65,8 @@ def member_cover(session: Session, user: User, member_id: int, peril: str, on: d
 
 def object_cover(session: Session, user: User, object_id: int, peril: str, on: date) -> eligibility.CoverAnswer:
     line = session.get(InsuredObject, object_id)
-    policy = session.get(Policy, line.policy_id) if line else None
-    if line is None or policy is None or not may_see_policy(user, policy):
+    policy = find_visible_policy(session, user, line.policy_id if line else None)
+    if line is None or policy is None:
         raise CoverNotFoundError(
             "保险标的不存在 (no such insured object)", code=CoverCode.object_not_found, field="object_id"
         )

@@ -20,7 +20,7 @@ from insurance.cover.models import (
     EnrolmentStatus,
     Policy,
 )
-from insurance.cover.policies import check_enrollable, find_policy, may_see_policy, own_policy
+from insurance.cover.policies import check_enrollable, find_policy, find_visible_policy, own_policy
 
 PROGRESS_KEY = "tehuibao:enrolment:{}:progress"  # Redis: how far a running enrolment got
 ENROL_TIMEOUT = timedelta(hours=1)  # the worker's job timeout; an enrolment still "running" past it has died
@@ -94,8 +94,8 @@ def queue_enrolment(
 
 def get_enrolment(session: Session, user: User, enrolment_id: int) -> Enrolment:
     enrolment = session.get(Enrolment, enrolment_id)
-    policy = session.get(Policy, enrolment.policy_id) if enrolment else None
-    if enrolment is None or policy is None or not may_see_policy(user, policy):
+    policy = find_visible_policy(session, user, enrolment.policy_id if enrolment else None)
+    if enrolment is None or policy is None:
         raise CoverNotFoundError("参保记录不存在 (no such enrolment)", code=CoverCode.enrolment_not_found, field="id")
     return enrolment
 

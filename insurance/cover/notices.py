@@ -32,7 +32,7 @@ from insurance.cover.models import (
     ProductKind,
     ProductVersion,
 )
-from insurance.cover.policies import get_policy, may_see_policy, require_noticer
+from insurance.cover.policies import find_visible_policy, get_policy, require_noticer
 from insurance.cover.schemas import (
     ObjectionCreate,
     ObjectionResolve,
@@ -201,8 +201,8 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
 
 def get_notice(session: Session, user: User, notice_id: int) -> tuple[EnrolmentNotice, Policy]:
     notice = session.get(EnrolmentNotice, notice_id)
-    policy = session.get(Policy, notice.policy_id) if notice else None
-    if notice is None or policy is None or not may_see_policy(user, policy):
+    policy = find_visible_policy(session, user, notice.policy_id if notice else None)
+    if notice is None or policy is None:
         raise CoverNotFoundError("公示不存在 (no such notice)", code=CoverCode.notice_not_found, field="notice_id")
     return notice, policy
 

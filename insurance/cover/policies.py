@@ -64,14 +64,12 @@ def scope_policies(query: Any, user: User) -> Any:
     return query if condition is None else query.where(condition)
 
 
-def may_see_policy(user: User, policy: Policy) -> bool:
-    """The same rule as policy_condition, for a policy already loaded through another object (a notice, a
-    document, an enrolment)."""
-    if is_insurer(user):
-        return policy.insurer_id == user.insurer_id
-    if user.role == Role.county_office:
-        return policy.county_code == county_prefix(user)
-    return user.role == Role.province_office
+def find_visible_policy(session: Session, user: User, policy_id: int | None) -> Policy | None:
+    """The policy of an object loaded by id (a notice, a document, an enrolment, an insured object), if the user may
+    see it: the same query as every other policy lookup, so the rule lives in policy_condition alone."""
+    if policy_id is None:
+        return None
+    return session.exec(scope_policies(select(Policy).where(Policy.id == policy_id), user)).first()
 
 
 def get_policy(session: Session, user: User, policy_no: str) -> Policy:
