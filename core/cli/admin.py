@@ -216,7 +216,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_signing_key(settings: Settings, _args: argparse.Namespace) -> int:
     """Prints the public key third parties verify certificate codes with (docs/verification.md)."""
-    from core import signing
+    from core import verification
 
-    print(signing.public_key_pem(signing.key_at(settings.effective_signing_key_file)), end="")
+    print(verification.public_key_pem(settings), end="")
     return 0

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
+from core import verification as core_verification
 from core.auth import CurrentUser, SessionDep, SettingsDep
 from core.documents import DocumentStatus
 from core.ratelimit import RateLimiter
@@ -108,7 +109,7 @@ def verify_code(
 ) -> VerificationPublic:
     limiter.check(request)
     result = verification.verify(session, settings, code)
-    return VerificationPublic(**asdict(result), state_label=verification.STATE_LABELS[result.state])
+    return VerificationPublic(**asdict(result), state_label=core_verification.STATE_LABELS[result.state])
 
 
 @router.get(
@@ -117,4 +118,4 @@ def verify_code(
     summary="Public: the Ed25519 key (PEM) that verifies codes offline (docs/verification.md)",
 )
 def verify_public_key(settings: SettingsDep) -> str:
-    return verification.public_key_pem(settings)
+    return core_verification.public_key_pem(settings)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from core import verification as core_verification
 from core.auth import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from core.documents import DOCUMENT_STATUS_LABELS, DocumentStatus
 from core.templating import render
@@ -77,7 +78,7 @@ def verify_page(
         user,
         code=code or "",
         result=result,
-        state_labels=verification.STATE_LABELS,
+        state_labels=core_verification.STATE_LABELS,
     )
 
 

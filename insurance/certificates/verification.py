@@ -45,9 +45,6 @@ class Verification:
     households: int | None = None
 
 
-STATE_LABELS = verification.STATE_LABELS
-
-
 def verify(session: Session, settings: Settings, text: str) -> Verification:
     """A certificate's or a notice's QR code (its URL or the code itself) or a certificate's typed short code."""
     return verification.check(
@@ -57,10 +54,6 @@ def verify(session: Session, settings: Settings, text: str) -> Verification:
         forged=lambda: Verification(state="forged"),
         not_found=lambda: Verification(state="not_found"),
     )
-
-
-def public_key_pem(settings: Settings) -> str:
-    return verification.public_key_pem(settings)
 
 
 def _check_certificate(session: Session, fields: tuple[str, ...]) -> Verification:
