@@ -12,8 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.db import for_writing, new_session, utcnow
-from core.documents import SETTINGS_KEY
+from core.db import SETTINGS_KEY, for_writing, new_session, utcnow
 from core.errors import Forbidden, Unauthorized
 from core.models import INSURER_ROLES, AuthToken, Role, TokenKind, User
 from core.queue import JobQueue

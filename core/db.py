@@ -92,6 +92,9 @@ def get_engine(url: str | None = None) -> Engine:
     return _engines[url]
 
 
+SETTINGS_KEY = "settings"  # session.info: the Settings of a web request's session (documents are sent on its commit)
+
+
 def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 

@@ -22,7 +22,7 @@ from sqlalchemy import Index, event
 from sqlmodel import Field, Session, SQLModel
 
 from core import queue, signing
-from core.db import enum_type, for_writing, get_engine, local_today, session_scope, utcnow
+from core.db import SETTINGS_KEY, enum_type, for_writing, get_engine, local_today, session_scope, utcnow
 from core.errors import NotFound
 from core.settings import Settings
 from core.storage import get_store
@@ -213,9 +213,6 @@ def dispatch(engine: sa.Engine, settings: Settings, *, redis: Any = None, **matc
                 .values(status=DocumentStatus.queued.value)
             )
     return sent
-
-
-SETTINGS_KEY = "settings"  # where a session that may send documents keeps the Settings (session.info)
 
 
 def send_after_commit(session: Session, **match: Any) -> None:
