@@ -8,7 +8,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from core.auth import CurrentUser, QueueDep, SessionDep
 from core.errors import DomainError
 from core.templating import render
-from insurance.register import service
+from insurance.register import scope, service
 from insurance.register.api import import_public, submit_import
 from insurance.register.deps import CurrentDivision, CurrentImport
 from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
@@ -61,6 +61,7 @@ def households_page(
         page_size=PAGE_SIZE,
         labels=LABELS,
         path=service.division_path(session, user, division) if division else [],
+        sees_register=scope.sees_a_register(user),
     )
 
 

@@ -46,6 +46,12 @@ def county_condition(user: User, county_code: Any) -> ColumnElement[bool] | None
     return false()
 
 
+def sees_a_register(user: User) -> bool:
+    """Whether the user's role sees any of the register at all (the admin does not), so that a page can say so
+    instead of showing an empty list as if nothing were imported."""
+    return user.role in (Role.province_office, Role.county_office) or is_insurer(user)
+
+
 def within(query: Any, user: User, county_code: Any) -> Any:
     """The query narrowed to the user's register (see county_condition)."""
     condition = county_condition(user, county_code)
