@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Index, event
 from sqlmodel import Field, Session, SQLModel
 
-from core import queue, signing
+from core import labels, queue, signing
 from core.db import SETTINGS_KEY, enum_type, for_writing, get_engine, local_today, session_scope, utcnow
 from core.errors import NotFound
 from core.settings import Settings
@@ -49,6 +49,7 @@ DOCUMENT_STATUS_LABELS = {
     DocumentStatus.done: "已完成",
     DocumentStatus.failed: "失败",
 }
+labels.register(labels.DOCUMENT_STATUS, DOCUMENT_STATUS_LABELS)
 
 
 class DocumentRequest(SQLModel, table=True):

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+from core import labels
 from core.db import enum_type, utcnow
 
 
@@ -25,6 +26,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.insurer_supervisor: "保险公司主管",
     Role.admin: "系统管理员",
 }
+labels.register(labels.ROLE, ROLE_LABELS)
 
 INSURER_ROLES = frozenset({Role.insurer_handler, Role.insurer_supervisor})
 

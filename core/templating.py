@@ -7,6 +7,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from core import labels
 from core.masking import mask_id_number
 from core.models import ROLE_LABELS, Role, User
 from core.settings import PROJECT_ROOT
@@ -35,7 +36,12 @@ def datefmt(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-templates.env.filters.update(mask_id=mask_id_number, yuan=yuan, role_label=role_label, datefmt=datefmt)
+def label(code: object, namespace: str) -> str:
+    """`{{ entry.action | label('audit_action') }}`: the code's Chinese label from core.labels."""
+    return labels.label(namespace, code)
+
+
+templates.env.filters.update(mask_id=mask_id_number, yuan=yuan, role_label=role_label, datefmt=datefmt, label=label)
 
 
 def render_print(name: str, **context: object) -> str:

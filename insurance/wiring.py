@@ -4,6 +4,7 @@ policy in, and certificates register how the coverage documents are printed and 
 import would not end the cover of the dead, an insurer's staff would see no household (the register's scope fails
 closed), and the worker would not know the coverage documents: the roots import it first."""
 
+from insurance import labels as _labels  # noqa: F401 - insurance's namespaces in the one table of labels
 from insurance.certificates import kinds as _kinds  # noqa: F401 - registers the coverage kinds of document
 from insurance.certificates import verification as _verification  # noqa: F401 - registers their codes
 from insurance.cover import policies as _policies  # noqa: F401 - cover tells the register an insurer's counties

@@ -1,0 +1,78 @@
+"""One table of the Chinese labels of every code a person may read: pages, exports and PDFs look codes up here, so
+no raw code (`policy_issued`, `login`, `household_no`) reaches a user. Each package registers its own namespaces
+(core here, insurance through insurance.wiring, claims likewise); a test checks that every code in use has one."""
+
+from collections.abc import Iterable, Mapping
+from enum import Enum
+
+# The namespaces every package shares; a package may add its own.
+ROLE = "role"
+AUDIT_ACTION = "audit_action"
+ENTITY = "entity"  # what an audit record is about (`policy`, `user`, ...)
+FIELD = "field"  # a field's name in forms, validation errors and exports
+DOCUMENT_KIND = "document_kind"
+DOCUMENT_STATUS = "document_status"
+DOCUMENT_REASON = "document_reason"  # why a document was asked for (`policy_issued`, `notice_posted`)
+
+_TABLE: dict[str, dict[str, str]] = {}
+
+
+def _key(code: object) -> str:
+    return str(code.value) if isinstance(code, Enum) else str(code)
+
+
+def register(namespace: str, labels: Mapping[object, str]) -> None:
+    """Adds (or replaces) labels; registering the same table twice is harmless, so modules may be re-imported."""
+    _TABLE.setdefault(namespace, {}).update({_key(code): text for code, text in labels.items()})
+
+
+def label(namespace: str, code: object) -> str:
+    """The Chinese label of a code; an empty code is empty. An unknown code comes back as itself (a test keeps
+    that from happening for the codes in use) rather than failing the page that shows it."""
+    if code is None or code == "":
+        return ""
+    return _TABLE.get(namespace, {}).get(_key(code), _key(code))
+
+
+def has(namespace: str, code: object) -> bool:
+    return _key(code) in _TABLE.get(namespace, {})
+
+
+def table(namespace: str) -> dict[str, str]:
+    """A copy of one namespace, for a select box or an export's legend."""
+    return dict(_TABLE.get(namespace, {}))
+
+
+def missing(namespace: str, codes: Iterable[object]) -> list[str]:
+    return sorted({_key(c) for c in codes} - set(_TABLE.get(namespace, {})))
+
+
+register(
+    AUDIT_ACTION,
+    {
+        "create": "新建",
+        "update": "修改",
+        "seed": "初始化",
+        "login": "登录",
+        "login_failed": "登录失败",
+        "logout": "退出登录",
+        "disable": "停用",
+        "enable": "启用",
+        "reset_password": "重置密码",
+        "change_password": "修改密码",
+    },
+)
+register(ENTITY, {"user": "用户"})
+register(
+    FIELD,
+    {
+        "username": "用户名",
+        "password": "密码",
+        "display_name": "姓名",
+        "role": "角色",
+        "county_code": "所属县",
+        "insurer_id": "保险公司",
+        "limit": "每页条数",
+        "offset": "起始位置",
+    },
+)

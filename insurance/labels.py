@@ -1,0 +1,155 @@
+"""Insurance's namespaces in the one table of labels (core.labels): its audit actions and objects, the reasons its
+documents are asked for, its field names, and the status tables its models define. Imported by insurance.wiring,
+so every composition root (main, worker, the CLI) knows them before a page or an export asks."""
+
+from core import labels
+from insurance.certificates.models import CERTIFICATE_STATUS_LABELS
+from insurance.cover.eligibility import COVER_REASON_LABELS
+from insurance.cover.models import (
+    COVER_STATUS_LABELS,
+    ENROLMENT_STATUS_LABELS,
+    OBJECTION_STATUS_LABELS,
+    PERIL_LABELS,
+    POLICY_STATUS_LABELS,
+    PRODUCT_KIND_LABELS,
+    UNIT_LABELS,
+)
+from insurance.cover.outbox import DOCUMENT_KIND_LABELS
+from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS
+
+POLICY_STATUS = "policy_status"
+COVER_STATUS = "cover_status"
+COVER_REASON = "cover_reason"
+COVER_END_REASON = "cover_end_reason"
+ENROLMENT_STATUS = "enrolment_status"
+OBJECTION_STATUS = "objection_status"
+PERIL = "peril"
+PRODUCT_KIND = "product_kind"
+UNIT = "unit"
+MEMBER_STATUS = "member_status"
+DIVISION_LEVEL = "division_level"
+CERTIFICATE_STATUS = "certificate_status"
+
+labels.register(POLICY_STATUS, POLICY_STATUS_LABELS)
+labels.register(COVER_STATUS, COVER_STATUS_LABELS)
+labels.register(COVER_REASON, COVER_REASON_LABELS)
+labels.register(ENROLMENT_STATUS, ENROLMENT_STATUS_LABELS)
+labels.register(OBJECTION_STATUS, OBJECTION_STATUS_LABELS)
+labels.register(PERIL, PERIL_LABELS)
+labels.register(PRODUCT_KIND, PRODUCT_KIND_LABELS)
+labels.register(UNIT, UNIT_LABELS)
+labels.register(MEMBER_STATUS, MEMBER_STATUS_LABELS)
+labels.register(DIVISION_LEVEL, DIVISION_LEVEL_LABELS)
+labels.register(CERTIFICATE_STATUS, CERTIFICATE_STATUS_LABELS)
+labels.register(labels.DOCUMENT_KIND, DOCUMENT_KIND_LABELS)
+
+# Why a cover line ended: the register's member statuses, or a decision on the policy or the notice.
+labels.register(
+    COVER_END_REASON,
+    {
+        **MEMBER_STATUS_LABELS,
+        "policy_cancelled": "保单已撤销",
+        "objection_upheld": "公示异议成立",
+    },
+)
+
+labels.register(
+    labels.AUDIT_ACTION,
+    {
+        "import": "导入",
+        "upload": "上传",
+        "cancel": "撤销",
+        "issue": "出单",
+        "renew": "续保",
+        "enrol": "批量投保",
+        "re_enrol": "重新投保",
+        "end_cover": "终止保障",
+        "post_notice": "张贴公示",
+        "post_notice_late": "补录公示（逾期登记）",
+        "queue_enrolment": "提交批量投保",
+        "record_objection": "登记异议",
+        "resolve_objection": "处理异议",
+    },
+)
+labels.register(
+    labels.ENTITY,
+    {
+        "division": "行政区划",
+        "insurer": "保险公司",
+        "roster_import": "花名册导入",
+        "policy": "保单",
+        "product": "保险产品",
+        "product_version": "产品版本",
+        "coverage": "保障记录",
+        "enrolment_notice": "承保公示",
+        "notice_objection": "公示异议",
+        "household": "贫困户",
+        "member": "家庭成员",
+    },
+)
+labels.register(
+    labels.DOCUMENT_REASON,
+    {
+        "enrolled": "批量投保",
+        "policy_issued": "保单出单",
+        "policy_cancelled": "保单撤销",
+        "notice_posted": "公示张贴",
+        "objection_upheld": "公示异议成立",
+        "register_changed": "户籍信息变更",
+        "member_deceased": "成员死亡",
+        "member_moved_out": "成员迁出",
+        "member_removed": "成员移出名册",
+        "reissue": "补发",
+    },
+)
+labels.register(
+    labels.FIELD,
+    {
+        "code": "区划代码",
+        "name": "名称",
+        "county_code": "县",
+        "village_code": "村",
+        "village": "村",
+        "year": "年度",
+        "on": "日期",
+        "policy_no": "保单号",
+        "product_code": "产品",
+        "product_version": "产品版本",
+        "premium_yuan": "每人保费（元）",
+        "premium_per_person_fen": "每人保费",
+        "premium_per_household_fen": "每户保费",
+        "premium_per_unit_fen": "单位保费",
+        "premium_fen": "保费",
+        "sum_insured_fen": "保险金额",
+        "posted_on": "公示张贴日期",
+        "late_reason": "逾期登记原因",
+        "raised_on": "异议提出日期",
+        "raised_by": "异议提出人",
+        "reason": "原因",
+        "resolution": "处理意见",
+        "upheld": "异议是否成立",
+        "household_no": "户编号",
+        "member_id": "成员",
+        "id_number": "证件号码",
+        "uscc": "统一社会信用代码",
+        "insurer_name": "保险公司",
+        "short_name": "简称",
+        "hotline": "服务电话",
+        "cooperative_name": "合作社名称",
+        "cooperative_uscc": "合作社统一社会信用代码",
+        "policyholder": "投保人",
+        "objects": "保险标的",
+        "ear_tags": "耳标号",
+        "quantity": "数量",
+        "unit": "单位",
+        "season": "季别",
+        "period_start": "保险期间起",
+        "period_end": "保险期间止",
+        "note": "备注",
+        "dry_run": "仅试算",
+        "strict": "严格模式",
+        "file": "文件",
+        "peril": "风险",
+        "status": "状态",
+    },
+)
