@@ -32,8 +32,8 @@ from insurance.register import service as register_service
 log = logging.getLogger("tehuibao")
 
 HTTP_MESSAGES = {
-    404: "页面不存在 (not found)",
-    405: "不支持该请求方法 (method not allowed)",
+    404: "页面不存在",
+    405: "不支持该请求方法",
 }
 
 
@@ -93,9 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error_response(
-            request, 500, {"code": "internal", "message": "系统内部错误，请稍后重试 (internal error)"}
-        )
+        return _error_response(request, 500, {"code": "internal", "message": "系统内部错误，请稍后重试"})
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -149,7 +149,7 @@ def find_current_user(request: Request, session: SessionDep) -> User | None:
 
 def get_current_user(user: Annotated[User | None, Depends(find_current_user)]) -> User:
     if user is None:
-        raise Unauthorized("请先登录 (authentication required)")
+        raise Unauthorized("请先登录")
     return user
 
 
@@ -163,7 +163,7 @@ def require_roles(*roles: Role):  # noqa: ANN201 - returns a dependency
 
     def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
-            raise Forbidden("您的角色无权执行此操作 (your role may not do this)")
+            raise Forbidden("您的角色无权执行此操作")
         return user
 
     return dependency

@@ -322,7 +322,7 @@ def prepare(session: Session, settings: Settings, key: Ed25519PrivateKey, reques
     """What the request's kind prints, worked out in one read."""
     request = session.get(DocumentRequest, request_id)
     if request is None:
-        raise NotFound(f"没有文档请求 {request_id} (no such document request)", code="document_not_found")
+        raise NotFound(f"没有文档请求 {request_id}", code="document_not_found")
     return kind_spec(request.kind).prepare(session, settings, key, request, today)
 
 

@@ -43,6 +43,6 @@ class RateLimiter:
         allowed, retry_after = self.hit(client)
         if not allowed:
             raise TooManyRequests(
-                f"查询过于频繁，请 {retry_after} 秒后再试 (too many lookups; try again in {retry_after} s)",
+                f"查询过于频繁，请 {retry_after} 秒后再试",
                 retry_after=retry_after,
             )

@@ -30,7 +30,7 @@ class UserCreate(BaseModel):
     def _username(cls, value: str) -> str:
         value = value.strip()
         if not USERNAME_RE.match(value):
-            raise ValueError("用户名须为3-64位小写字母、数字或 . _ - (lower-case letters, digits, . _ -)")
+            raise ValueError("用户名须为3-64位小写字母、数字或 . _ -")
         return value
 
     @field_validator("county_code")
@@ -42,7 +42,7 @@ class UserCreate(BaseModel):
         if len(value) == 6 and value.isdigit():
             value += "000000"
         if len(value) != 12 or not value.isdigit() or not value.endswith("000000"):
-            raise ValueError("县级区划代码须为6位或以000000结尾的12位数字 (a county code has 6 digits)")
+            raise ValueError("县级区划代码须为6位或以000000结尾的12位数字")
         return value
 
 

@@ -34,7 +34,7 @@ def find_user(session: Session, username: str) -> User | None:
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("用户不存在 (no such user)")
+        raise NotFound("用户不存在")
     return user
 
 
@@ -46,29 +46,27 @@ def list_users(session: Session, *, limit: int = 100, offset: int = 0) -> tuple[
 def _check_scope(session: Session, data: UserCreate) -> None:
     if data.role == Role.county_office:
         if not data.county_code:
-            raise Invalid("县扶贫办用户必须指定所属县 (county office needs a county)", field="county_code")
+            raise Invalid("县扶贫办用户必须指定所属县", field="county_code")
         level = session.execute(
             select(_division.c.level).where(_division.c.code == data.county_code)
         ).scalar_one_or_none()
         if level != "county":
-            raise Invalid(
-                f"区划代码 {data.county_code[:6]} 不是已登记的县级区划 (not a known county)", field="county_code"
-            )
+            raise Invalid(f"区划代码 {data.county_code[:6]} 不是已登记的县级区划", field="county_code")
     elif data.county_code:
-        raise Invalid("只有县扶贫办用户可指定县 (only a county office has a county)", field="county_code")
+        raise Invalid("只有县扶贫办用户可指定县", field="county_code")
     if data.role in INSURER_ROLES:
         if data.insurer_id is None:
-            raise Invalid("保险公司用户必须指定保险公司 (insurer users need an insurer)", field="insurer_id")
+            raise Invalid("保险公司用户必须指定保险公司", field="insurer_id")
         found = session.execute(select(_insurer.c.id).where(_insurer.c.id == data.insurer_id)).first()
         if found is None:
-            raise Invalid(f"保险公司 {data.insurer_id} 不存在 (no such insurer)", field="insurer_id")
+            raise Invalid(f"保险公司 {data.insurer_id} 不存在", field="insurer_id")
     elif data.insurer_id is not None:
-        raise Invalid("只有保险公司用户可指定保险公司 (only insurer users have an insurer)", field="insurer_id")
+        raise Invalid("只有保险公司用户可指定保险公司", field="insurer_id")
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     if find_user(session, data.username) is not None:
-        raise Conflict(f"用户名 {data.username} 已存在 (username taken)", field="username")
+        raise Conflict(f"用户名 {data.username} 已存在", field="username")
     _check_scope(session, data)
     user = User(
         username=data.username,
@@ -97,7 +95,7 @@ def login(session: Session, username: str, password: str, kind: TokenKind, hours
             user.id if user else None,
         )
         session.commit()
-        raise Unauthorized("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+        raise Unauthorized("用户名或密码错误", code="bad_credentials")
     token, row = issue_token(session, user, kind, hours)
     audit.record(session, Actor.of(user), "login", "user", user.id, after={"kind": kind})
     session.commit()

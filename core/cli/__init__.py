@@ -23,7 +23,7 @@ from core.settings import get_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tehuibao", description="扶贫特惠保承保理赔系统 (poverty insurance)")
+    parser = argparse.ArgumentParser(prog="tehuibao", description="扶贫特惠保承保理赔系统")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring the database schema to the newest version").set_defaults(func=cmd_migrate)
     p = sub.add_parser("seed", help="load Hunan's divisions (idempotent); --demo adds demo insurer and users")

@@ -101,10 +101,10 @@ def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
     if not sys.stdin.isatty():
-        raise SystemExit("没有终端：请用 --password-stdin 从标准输入提供密码 (no terminal: use --password-stdin)")
+        raise SystemExit("没有终端：请用 --password-stdin 从标准输入提供密码")
     first = getpass.getpass("密码 (password): ")
     if first != getpass.getpass("再输入一次 (again): "):
-        raise SystemExit("两次输入的密码不一致 (passwords differ)")
+        raise SystemExit("两次输入的密码不一致")
     return first
 
 
@@ -125,9 +125,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
         if args.insurer:
             insurer = session.exec(select(Insurer).where(Insurer.uscc == args.insurer.upper())).first()
             if insurer is None:
-                print(
-                    f"错误 insurer: 没有统一社会信用代码为 {args.insurer} 的保险公司 (no such insurer)", file=sys.stderr
-                )
+                print(f"错误 insurer: 没有统一社会信用代码为 {args.insurer} 的保险公司", file=sys.stderr)
                 return 2
             insurer_id = insurer.id
         try:
@@ -186,7 +184,7 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
     for u in rows:
         scope = u.county_code[:6] if u.county_code else (f"insurer#{u.insurer_id}" if u.insurer_id else "province")
         print(f"{u.id:>4}  {u.username:<20} {u.role.value:<20} {scope:<14} {u.display_name}")
-    print(f"共 {count} 个用户 (users)")
+    print(f"共 {count} 个用户")
     return 0
 
 

@@ -79,14 +79,14 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
         f"未变 {counts.unchanged}，移出 {counts.removed}；不完整的户 {counts.households_incomplete}"
     )
     if not outcome.applied:
-        reason = "试运行 (dry run)" if args.dry_run else "严格模式下有被拒绝的行 (strict, rows rejected)"
+        reason = "试运行" if args.dry_run else "严格模式下有被拒绝的行"
         print(f"  花名册未作任何修改：{reason}")
     elif outcome.already_imported and nothing_changed:
-        print(f"  该文件与导入 #{outcome.already_imported} 完全相同，花名册没有任何变化 (same file, nothing changed)")
+        print(f"  该文件与导入 #{outcome.already_imported} 完全相同，花名册没有任何变化")
     elif nothing_changed:
-        print("  花名册没有任何变化 (nothing changed)")
+        print("  花名册没有任何变化")
     if outcome.first_load:
-        print("  空花名册首次导入：边读边写入 (first load of an empty register, written as read)")
+        print("  空花名册首次导入：边读边写入")
     if outcome.extra_columns:
         print(f"  未知的列已忽略 (unknown columns ignored): {'、'.join(outcome.extra_columns)}")
     if args.report:

@@ -31,7 +31,7 @@ def _start_local_redis(settings: Settings) -> subprocess.Popen[bytes] | None:
         return None
     binary = shutil.which("redis-server")
     if binary is None:
-        raise SystemExit("REDIS_URL 无应答且未安装 redis-server (no Redis answers and redis-server is not installed)")
+        raise SystemExit("REDIS_URL 无应答且未安装 redis-server")
     data_dir = settings.var_dir / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
     # No persistence needed: every job is also a database row (outbox), so Redis may forget.
@@ -85,7 +85,7 @@ def load_demo_roster(settings: Settings) -> str | None:
     outcome = run_import(
         engine, path, ImportOptions(actor=Actor.system("demo"), today=local_today(), filename=path.name)
     )
-    return f"{outcome.counts.accepted} 名成员、{outcome.counts.households} 户 (members, households)"
+    return f"{outcome.counts.accepted} 名成员、{outcome.counts.households} 户"
 
 
 def load_demo_cover(settings: Settings) -> str | None:

@@ -23,9 +23,7 @@ from insurance.cover.outbox import DOCUMENT_KIND_LABELS, DocumentKind
 def _policy_of(session: Session, request: DocumentRequest) -> Policy:
     policy = session.get(Policy, request.policy_id) if request.policy_id else None
     if policy is None:
-        raise CertificateNotFoundError(
-            f"文档请求 {request.id} 没有保单 (the request has no policy)", code=CertificateCode.policy_not_found
-        )
+        raise CertificateNotFoundError(f"文档请求 {request.id} 没有保单", code=CertificateCode.policy_not_found)
     return policy
 
 
@@ -91,7 +89,7 @@ def _prepare_notice(
         )
     ).first()
     if notice is None:
-        raise CertificateNotFoundError("公示不存在 (no such notice)", code=CertificateCode.notice_not_found)
+        raise CertificateNotFoundError("公示不存在", code=CertificateCode.notice_not_found)
     statement = notice_statement(session, policy, notice, notices.notice_lines(session, policy, notice.village_code))
     code = sign_notice(key, statement)
     printable = Printable(request=request)

@@ -93,15 +93,11 @@ def get_document(session: Session, user: User, request_id: int) -> tuple[Documen
     request = session.get(DocumentRequest, request_id)
     policy = policies.find_visible_policy(session, user, request.policy_id if request else None)
     if request is None or policy is None:
-        raise CertificateNotFoundError(
-            "文档不存在 (no such document)", code=CertificateCode.document_not_found, field="document_id"
-        )
+        raise CertificateNotFoundError("文档不存在", code=CertificateCode.document_not_found, field="document_id")
     return request, policy
 
 
 def require_done(request: DocumentRequest) -> str:
     if request.status != DocumentStatus.done or not request.document_key:
-        raise CertificateConflictError(
-            "文档尚未生成 (the document is not ready)", code=CertificateCode.document_not_ready
-        )
+        raise CertificateConflictError("文档尚未生成", code=CertificateCode.document_not_ready)
     return request.document_key

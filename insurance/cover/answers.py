@@ -67,9 +67,7 @@ def object_cover(session: Session, user: User, object_id: int, peril: str, on: d
     line = session.get(InsuredObject, object_id)
     policy = find_visible_policy(session, user, line.policy_id if line else None)
     if line is None or policy is None:
-        raise CoverNotFoundError(
-            "保险标的不存在 (no such insured object)", code=CoverCode.object_not_found, field="object_id"
-        )
+        raise CoverNotFoundError("保险标的不存在", code=CoverCode.object_not_found, field="object_id")
     benefits = benefits_by_version(session, [policy.product_version_id])[policy.product_version_id]
     return eligibility.cover_for([_cover_line(policy, line, benefits, Decimal(line.quantity))], peril, on, {})
 

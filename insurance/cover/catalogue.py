@@ -107,20 +107,20 @@ def _check_version(product: Product, data: ProductVersionCreate) -> None:
         raise CoverInvalidError(problem, code=CoverCode.bad_subsidy_shares, field="farmer_share_bp")
     if product.kind == ProductKind.family and product.unit == ProductUnit.person and not data.premium_per_unit_fen:
         raise CoverInvalidError(
-            "家庭综合保障须有每人保费 (premium per person required)",
+            "家庭综合保障须有每人保费",
             field="premium_per_unit_fen",
         )
     if product.kind == ProductKind.industry:
         if not data.sum_insured_fen:
             raise CoverInvalidError(
-                "产业保险须有每单位保额 (sum insured per unit required)",
+                "产业保险须有每单位保额",
                 field="sum_insured_fen",
             )
         if not data.rate_bp:
-            raise CoverInvalidError("产业保险须有费率 (premium rate required)", field="rate_bp")
+            raise CoverInvalidError("产业保险须有费率", field="rate_bp")
     codes = [b.code for b in data.benefits]
     if len(set(codes)) != len(codes):
-        raise CoverInvalidError("保险责任代码重复 (duplicate benefit codes)", field="benefits")
+        raise CoverInvalidError("保险责任代码重复", field="benefits")
     for index, benefit in enumerate(data.benefits):
         stray = set(benefit.waiting_perils) - set(benefit.perils)
         if stray:
@@ -164,7 +164,7 @@ def create_product_version(
     """An administrator changes a product's terms by adding a version; policies keep the version they were sold
     under."""
     if user.role != Role.admin:
-        raise CoverForbiddenError("只有系统管理员可以修改产品条款 (only an administrator changes product terms)")
+        raise CoverForbiddenError("只有系统管理员可以修改产品条款")
     product = get_product(session, product_code)
     latest = session.exec(
         select(func.max(ProductVersion.version)).where(ProductVersion.product_code == product.code)
@@ -189,9 +189,7 @@ def list_products(session: Session) -> list[Product]:
 def get_product(session: Session, code: str) -> Product:
     product = session.get(Product, code)
     if product is None:
-        raise CoverNotFoundError(
-            f"产品 {code} 不存在 (no such product)", code=CoverCode.product_not_found, field="product_code"
-        )
+        raise CoverNotFoundError(f"产品 {code} 不存在", code=CoverCode.product_not_found, field="product_code")
     return product
 
 
@@ -256,12 +254,12 @@ def version_for(session: Session, product: Product, year: int, number: int | Non
         ).first()
     if version is None:
         raise CoverInvalidError(
-            f"产品 {product.code} 没有适用于 {year} 年的条款版本 (no version for the year)",
+            f"产品 {product.code} 没有适用于 {year} 年的条款版本",
             field="product_version",
         )
     if version.year_from > year:
         raise CoverInvalidError(
-            f"该版本自 {version.year_from} 年起适用 (version not yet sold that year)",
+            f"该版本自 {version.year_from} 年起适用",
             field="product_version",
         )
     return version

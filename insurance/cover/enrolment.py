@@ -67,9 +67,7 @@ def queue_enrolment(
         )
     ).first()
     if running is not None:
-        raise CoverConflictError(
-            "该保单正在参保中，请稍候 (an enrolment of this policy is under way)", code=CoverCode.enrolment_running
-        )
+        raise CoverConflictError("该保单正在参保中，请稍候", code=CoverCode.enrolment_running)
     enrolment = Enrolment(
         policy_id=policy.id or 0,
         kind=kind,
@@ -96,7 +94,7 @@ def get_enrolment(session: Session, user: User, enrolment_id: int) -> Enrolment:
     enrolment = session.get(Enrolment, enrolment_id)
     policy = find_visible_policy(session, user, enrolment.policy_id if enrolment else None)
     if enrolment is None or policy is None:
-        raise CoverNotFoundError("参保记录不存在 (no such enrolment)", code=CoverCode.enrolment_not_found, field="id")
+        raise CoverNotFoundError("参保记录不存在", code=CoverCode.enrolment_not_found, field="id")
     return enrolment
 
 

@@ -60,7 +60,7 @@ def enrol_county(session: Session, enrolment_id: int, *, progress: ProgressFn | 
     """
     enrolment = session.get(Enrolment, enrolment_id)
     if enrolment is None:
-        raise CoverNotFoundError("参保记录不存在 (no such enrolment)", code=CoverCode.enrolment_not_found, field="id")
+        raise CoverNotFoundError("参保记录不存在", code=CoverCode.enrolment_not_found, field="id")
     policy = session.get(Policy, enrolment.policy_id)
     assert policy is not None  # a foreign key
     check_enrollable(policy)

@@ -43,14 +43,12 @@ def household_by_no(session: Session, household_no: str, field: str) -> Househol
     household = register_service.find_household(session, household_no)
     if household is None:
         raise CoverInvalidError(
-            f"户编号 {household_no} 不在建档立卡名册中 (not on the register)",
+            f"户编号 {household_no} 不在建档立卡名册中",
             code=CoverCode.household_not_found,
             field=field,
         )
     if household.removed_on is not None:
-        raise CoverInvalidError(
-            f"户 {household_no} 已移出名册 (removed from the register)", code=CoverCode.household_removed, field=field
-        )
+        raise CoverInvalidError(f"户 {household_no} 已移出名册", code=CoverCode.household_removed, field=field)
     return household
 
 
@@ -58,9 +56,7 @@ def village_in_county(session: Session, code: str, county_code: str, field: str)
     """A village (not a township or county) of the given county: where an object lies or a notice is posted."""
     village = session.get(Division, code.strip())
     if village is None or village.level != DivisionLevel.village or not village.code.startswith(county_code):
-        raise CoverInvalidError(
-            f"{code} 不是本县的村 (not a village of county {county_code})", code=CoverCode.bad_village, field=field
-        )
+        raise CoverInvalidError(f"{code} 不是本县的村", code=CoverCode.bad_village, field=field)
     return village
 
 
@@ -81,7 +77,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     product = get_product(session, data.product_code)
     if product.kind != ProductKind.industry:
         raise CoverInvalidError(
-            "产业保险须选择种植或养殖险产品 (an industry product is required)",
+            "产业保险须选择种植或养殖险产品",
             field="product_code",
         )
     require_offer(session, insurer_id, product)
@@ -94,10 +90,10 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     if data.cooperative_uscc:
         cooperative_uscc = register_service.valid_uscc(data.cooperative_uscc, field="cooperative_uscc")
         if not data.cooperative_name:
-            raise CoverInvalidError("请填写合作社名称 (cooperative name required)", field="cooperative_name")
+            raise CoverInvalidError("请填写合作社名称", field="cooperative_name")
     elif len({o.household_no.strip() for o in data.objects}) > 1:
         raise CoverInvalidError(
-            "多户投保须由合作社统一投保 (several households need a cooperative as policyholder)",
+            "多户投保须由合作社统一投保",
             field="cooperative_uscc",
         )
     lines: list[InsuredObject] = []
@@ -107,7 +103,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         field = f"objects.{index}"
         household = household_by_no(session, item.household_no, f"{field}.household_no")
         if product.unit == ProductUnit.head and item.quantity != item.quantity.to_integral_value():
-            raise CoverInvalidError("头数须为整数 (a head count is a whole number)", field=f"{field}.quantity")
+            raise CoverInvalidError("头数须为整数", field=f"{field}.quantity")
         village = village_in_county(
             session, item.village_code or household.village_code, household.county_code, f"{field}.village_code"
         ).code
@@ -115,12 +111,12 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
             county = household.county_code
         elif county != household.county_code:
             raise CoverInvalidError(
-                "一张保单的标的须在同一县 (a policy covers one county)",
+                "一张保单的标的须在同一县",
                 field=f"{field}.household_no",
             )
         key = (household.id or 0, village)
         if key in seen:
-            raise CoverInvalidError("同一农户同一村的标的重复 (the same object twice in one policy)", field=field)
+            raise CoverInvalidError("同一农户同一村的标的重复", field=field)
         seen.add(key)
         other = _double_insured(
             session, household.id or 0, product.subject or "", village, season, period_start, period_end
@@ -128,7 +124,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         if other is not None:
             raise CoverConflictError(
                 f"户 {household.household_no} 的{product.name}（{season}）已由保单 {other.policy_no} 承保"
-                f"（{other.period_start}至{other.period_end}）(already insured by that policy)",
+                f"（{other.period_start}至{other.period_end}）",
                 code=CoverCode.double_cover,
                 field=f"{field}.household_no",
             )

@@ -23,10 +23,10 @@ from insurance.register.models import Insurer
 
 def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer:
     if user.role != Role.admin:
-        raise CoverForbiddenError("只有系统管理员可以登记保险公司 (only an administrator registers insurers)")
+        raise CoverForbiddenError("只有系统管理员可以登记保险公司")
     code = register_service.valid_uscc(data.uscc)
     if session.exec(select(Insurer.id).where(Insurer.uscc == code)).first() is not None:
-        raise CoverConflictError(f"统一社会信用代码 {code} 已登记 (insurer already registered)", field="uscc")
+        raise CoverConflictError(f"统一社会信用代码 {code} 已登记", field="uscc")
     insurer = register_service.add_insurer(
         session,
         Actor.of(user),
@@ -43,7 +43,7 @@ def create_insurer(session: Session, user: User, data: InsurerCreate) -> Insurer
 
 def set_insurer_products(session: Session, user: User, insurer_id: int, codes: list[str]) -> list[str]:
     if user.role != Role.admin:
-        raise CoverForbiddenError("只有系统管理员可以修改保险公司的产品 (only an administrator changes offers)")
+        raise CoverForbiddenError("只有系统管理员可以修改保险公司的产品")
     insurer = register_service.get_insurer(session, insurer_id)
     before = insurer_products(session, insurer.id or 0)
     _set_offers(session, insurer, codes)

@@ -38,7 +38,7 @@ def enqueue_queued_enrolments() -> int:
         get_engine(settings.effective_database_url),
         Enrolment.__table__,
         cover_enrolment.ENROL_TIMEOUT,
-        "参保进程中断，未写入任何数据，请重新参保 (worker stopped; nothing written; enrol again)",
+        "参保进程中断，未写入任何数据，请重新参保",
     )
     for enrolment_id in ids:
         queue.enqueue(

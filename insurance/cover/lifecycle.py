@@ -44,7 +44,7 @@ def renew_policy(
     check_enrollable(old)
     year = data.year or old.year + 1
     if year <= old.year:
-        raise CoverInvalidError("续保年度须晚于原保单年度 (renewal is for a later year)", field="year")
+        raise CoverInvalidError("续保年度须晚于原保单年度", field="year")
     version = version_for(session, get_product(session, old.product_code), year, data.product_version)
     created = new_group_policy(
         session,
@@ -71,32 +71,26 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
     objection is left open; every covered household's certificate is then requested."""
     policy = own_policy(session, user, policy_no, supervisor=True)
     if policy.status != PolicyStatus.draft:
-        raise CoverConflictError(
-            f"保单状态为{policy.status}，不能出单 (only a draft policy is issued)", code=CoverCode.not_draft
-        )
+        raise CoverConflictError(f"保单状态为{policy.status}，不能出单", code=CoverCode.not_draft)
     if policy.members_count == 0 and policy.kind == ProductKind.family:
-        raise CoverInvalidError(
-            "保单还没有参保人员 (no one is enrolled yet)", code=CoverCode.nobody_enrolled, field="policy_no"
-        )
+        raise CoverInvalidError("保单还没有参保人员", code=CoverCode.nobody_enrolled, field="policy_no")
     villages = policy_village_summary(session, policy)
     missing = [v["village_code"] for v in villages if v["notice"] is None]
     if missing:
         raise CoverConflictError(
-            f"还有 {len(missing)} 个村未张贴承保公示，如 {missing[0]} (villages without an enrolment notice)",
+            f"还有 {len(missing)} 个村未张贴承保公示，如 {missing[0]}",
             code=CoverCode.notice_missing,
         )
     open_window = [v["notice"] for v in villages if v["notice"].objection_until >= today]
     if open_window:
         first = min(open_window, key=lambda n: n.objection_until)
         raise CoverConflictError(
-            f"村 {first.village_code} 的公示异议期至 {first.objection_until} 才结束 (an objection window is open)",
+            f"村 {first.village_code} 的公示异议期至 {first.objection_until} 才结束",
             code=CoverCode.objection_window_open,
         )
     open_objections = sum(open_objection_counts(session, policy).values())
     if open_objections:
-        raise CoverConflictError(
-            f"还有 {open_objections} 条异议未处理 (objections are still open)", code=CoverCode.objections_open
-        )
+        raise CoverConflictError(f"还有 {open_objections} 条异议未处理", code=CoverCode.objections_open)
     policy.status = PolicyStatus.issued
     policy.issued_at = utcnow()
     session.add(policy)
@@ -136,7 +130,7 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
     certificates when it was in force."""
     policy = own_policy(session, user, policy_no, supervisor=True)
     if policy.status == PolicyStatus.cancelled:
-        raise CoverConflictError("保单已撤销 (already cancelled)", code=CoverCode.policy_cancelled)
+        raise CoverConflictError("保单已撤销", code=CoverCode.policy_cancelled)
     was_issued = policy.status == PolicyStatus.issued
     connection = session.connection()
     table = InsuredObject.__table__ if policy.kind == ProductKind.industry else Coverage.__table__

@@ -145,14 +145,12 @@ def post_notice(session: Session, user: User, policy_no: str, village_code: str,
     policy = get_policy(session, user, policy_no)
     require_noticer(user)
     if policy.status != PolicyStatus.draft:
-        raise CoverConflictError(
-            "只有待出单的保单需要承保公示 (only a draft policy is noticed)", code=CoverCode.not_draft
-        )
+        raise CoverConflictError("只有待出单的保单需要承保公示", code=CoverCode.not_draft)
     code = village_in_county(session, village_code, policy.county_code, "village_code").code
     lines = notice_lines(session, policy, code)
     if not lines:
         raise CoverInvalidError(
-            f"村 {code} 没有参保农户 (no household of this village is on the policy)",
+            f"村 {code} 没有参保农户",
             code=CoverCode.village_not_on_policy,
             field="village_code",
         )
@@ -203,7 +201,7 @@ def get_notice(session: Session, user: User, notice_id: int) -> tuple[EnrolmentN
     notice = session.get(EnrolmentNotice, notice_id)
     policy = find_visible_policy(session, user, notice.policy_id if notice else None)
     if notice is None or policy is None:
-        raise CoverNotFoundError("公示不存在 (no such notice)", code=CoverCode.notice_not_found, field="notice_id")
+        raise CoverNotFoundError("公示不存在", code=CoverCode.notice_not_found, field="notice_id")
     return notice, policy
 
 
@@ -237,22 +235,20 @@ def record_objection(session: Session, user: User, notice_id: int, data: Objecti
     notice, policy = get_notice(session, user, notice_id)
     require_noticer(user)
     if policy.status != PolicyStatus.draft:
-        raise CoverConflictError(
-            "保单已出单或撤销，公示异议已结束 (the policy is no longer being noticed)", code=CoverCode.not_draft
-        )
+        raise CoverConflictError("保单已出单或撤销，公示异议已结束", code=CoverCode.not_draft)
     if data.raised_on < notice.posted_on or data.raised_on > notice.objection_until:
         raise CoverInvalidError(
-            f"异议须在公示期内提出（{notice.posted_on}至{notice.objection_until}）(outside the objection window)",
+            f"异议须在公示期内提出（{notice.posted_on}至{notice.objection_until}）",
             code=CoverCode.outside_objection_window,
             field="raised_on",
         )
     household = household_by_no(session, data.household_no, "household_no")
     if household.id not in {line.household_id for line in notice_lines(session, policy, notice.village_code)}:
-        raise CoverInvalidError("该户不在本村公示名单中 (the household is not on this notice)", field="household_no")
+        raise CoverInvalidError("该户不在本村公示名单中", field="household_no")
     if data.member_id is not None:
         member = session.get(Member, data.member_id)
         if member is None or member.household_id != household.id:
-            raise CoverInvalidError("该成员不属于此户 (the member is not of this household)", field="member_id")
+            raise CoverInvalidError("该成员不属于此户", field="member_id")
     objection = NoticeObjection(
         notice_id=notice.id or 0,
         household_id=household.id or 0,
@@ -280,13 +276,11 @@ def resolve_objection(session: Session, user: User, objection_id: int, data: Obj
     """An upheld objection takes the member (or the whole household) off the policy before it is issued."""
     objection = session.get(NoticeObjection, objection_id)
     if objection is None:
-        raise CoverNotFoundError(
-            "异议不存在 (no such objection)", code=CoverCode.objection_not_found, field="objection_id"
-        )
+        raise CoverNotFoundError("异议不存在", code=CoverCode.objection_not_found, field="objection_id")
     notice, policy = get_notice(session, user, objection.notice_id)
     require_noticer(user)
     if objection.status != ObjectionStatus.open:
-        raise CoverConflictError("该异议已处理 (already resolved)", code=CoverCode.objection_resolved)
+        raise CoverConflictError("该异议已处理", code=CoverCode.objection_resolved)
     objection.status = ObjectionStatus.upheld if data.upheld else ObjectionStatus.dismissed
     objection.resolution = data.resolution
     objection.resolved_by = user.username

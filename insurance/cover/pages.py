@@ -102,7 +102,7 @@ def _new_policy_form(
 @router.get("/policies/new", response_class=HTMLResponse)
 def new_policy_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     if not is_insurer(user):
-        raise CoverForbiddenError("只有保险公司可以新建保单 (only insurers create policies)")
+        raise CoverForbiddenError("只有保险公司可以新建保单")
     return _new_policy_form(request, session, user)
 
 
@@ -141,9 +141,9 @@ def _yuan_to_fen(text: str, field: str) -> int:
     try:
         value = Decimal(text.strip().replace(",", "").replace("¥", ""))
     except InvalidOperation:
-        raise CoverInvalidError("金额格式不正确 (not an amount)", field=field) from None
+        raise CoverInvalidError("金额格式不正确", field=field) from None
     if value <= 0 or value != value.quantize(Decimal("0.01")):
-        raise CoverInvalidError("金额须为正数，最多两位小数 (a positive amount in yuan and fen)", field=field)
+        raise CoverInvalidError("金额须为正数，最多两位小数", field=field)
     return int(value * 100)
 
 

@@ -76,9 +76,7 @@ def get_policy(session: Session, user: User, policy_no: str) -> Policy:
     query = select(Policy).where(Policy.policy_no == policy_no.strip())
     policy = session.exec(scope_policies(query, user)).first()
     if policy is None:
-        raise CoverNotFoundError(
-            "保单不存在或不在您的权限内 (no such policy)", code=CoverCode.policy_not_found, field="policy_no"
-        )
+        raise CoverNotFoundError("保单不存在或不在您的权限内", code=CoverCode.policy_not_found, field="policy_no")
     return policy
 
 
@@ -124,7 +122,7 @@ def require_insurer(user: User, *, supervisor: bool = False) -> int:
     allowed = (Role.insurer_supervisor,) if supervisor else (Role.insurer_handler, Role.insurer_supervisor)
     if user.role not in allowed or user.insurer_id is None:
         who = "保险公司主管" if supervisor else "保险公司经办人或主管"
-        raise CoverForbiddenError(f"只有{who}可以执行此操作 (only insurer staff may do this)")
+        raise CoverForbiddenError(f"只有{who}可以执行此操作")
     return user.insurer_id
 
 
@@ -144,7 +142,7 @@ def may_notice(user: User) -> bool:
 def require_noticer(user: User) -> None:
     if not may_notice(user):
         raise CoverForbiddenError(
-            "只有保险公司或县扶贫办可以登记公示和异议 (insurers and county offices handle notices)",
+            "只有保险公司或县扶贫办可以登记公示和异议",
         )
 
 
@@ -152,7 +150,7 @@ def require_offer(session: Session, insurer_id: int, product: Product) -> None:
     offered = session.get(InsurerProduct, (insurer_id, product.code))
     if offered is None:
         raise CoverInvalidError(
-            f"本公司未登记经营产品 {product.name} (your company does not offer this product)",
+            f"本公司未登记经营产品 {product.name}",
             code=CoverCode.product_not_offered,
             field="product_code",
         )
@@ -163,13 +161,9 @@ def policy_period(year: int, start: date | None, end: date | None) -> tuple[date
     period_start = start or date(year, 1, 1)
     period_end = end or (date(year, 12, 31) if start is None else _one_year_from(period_start))
     if period_end < period_start:
-        raise CoverInvalidError(
-            "保险止期早于起期 (period ends before it starts)", code=CoverCode.bad_period, field="period_end"
-        )
+        raise CoverInvalidError("保险止期早于起期", code=CoverCode.bad_period, field="period_end")
     if (period_end - period_start).days > 366:
-        raise CoverInvalidError(
-            "保险期间不能超过一年 (a period lasts at most a year)", code=CoverCode.bad_period, field="period_end"
-        )
+        raise CoverInvalidError("保险期间不能超过一年", code=CoverCode.bad_period, field="period_end")
     return period_start, period_end
 
 
@@ -190,24 +184,18 @@ def next_policy_no(session: Session, prefix: str) -> str:
 
 def check_policy_no(session: Session, policy_no: str) -> None:
     if session.exec(select(Policy.id).where(Policy.policy_no == policy_no)).first() is not None:
-        raise CoverConflictError(
-            f"保单号 {policy_no} 已存在 (policy number taken)", code=CoverCode.policy_no_taken, field="policy_no"
-        )
+        raise CoverConflictError(f"保单号 {policy_no} 已存在", code=CoverCode.policy_no_taken, field="policy_no")
 
 
 def _current_county(session: Session, code: str) -> Division:
     code = code.strip()
     if not (code.isdigit() and len(code) in (6, 12)):
-        raise CoverInvalidError("县级区划代码须为6位数字 (a county code has 6 digits)", field="county_code")
+        raise CoverInvalidError("县级区划代码须为6位数字", field="county_code")
     county = session.get(Division, code[:6].ljust(12, "0"))
     if county is None or county.level != DivisionLevel.county:
-        raise CoverInvalidError(
-            f"区划 {code[:6]} 不是已登记的县 (not a known county)", code=CoverCode.county_not_found, field="county_code"
-        )
+        raise CoverInvalidError(f"区划 {code[:6]} 不是已登记的县", code=CoverCode.county_not_found, field="county_code")
     if county.valid_to is not None:
-        raise CoverInvalidError(
-            f"区划 {code[:6]} 已撤销 (a retired county code)", code=CoverCode.county_retired, field="county_code"
-        )
+        raise CoverInvalidError(f"区划 {code[:6]} 已撤销", code=CoverCode.county_retired, field="county_code")
     return county
 
 
@@ -249,7 +237,7 @@ def new_group_policy(
     product = get_product(session, data.product_code)
     if product.kind != ProductKind.family or product.unit != ProductUnit.person:
         raise CoverInvalidError(
-            "团体保单只用于按人投保的家庭综合保障 (group policies are per person)",
+            "团体保单只用于按人投保的家庭综合保障",
             field="product_code",
         )
     require_offer(session, insurer_id, product)
@@ -257,9 +245,7 @@ def new_group_policy(
     version = version_for(session, product, data.year, data.product_version)
     period_start, period_end = policy_period(data.year, data.period_start, data.period_end)
     if period_start.year != data.year:
-        raise CoverInvalidError(
-            "保险起期须在保险年度内 (the period starts in its year)", code=CoverCode.bad_period, field="period_start"
-        )
+        raise CoverInvalidError("保险起期须在保险年度内", code=CoverCode.bad_period, field="period_start")
     per_person = data.premium_per_person_fen or version.premium_per_unit_fen or 0
     per_household = (
         data.premium_per_household_fen
@@ -321,13 +307,11 @@ def find_policy(session: Session, policy_no: str) -> Policy | None:
 def check_enrollable(policy: Policy) -> None:
     if policy.kind != ProductKind.family:
         raise CoverInvalidError(
-            "只有家庭综合保障团体保单按县参保 (only group policies enrol a county)",
+            "只有家庭综合保障团体保单按县参保",
             field="policy_no",
         )
     if policy.status == PolicyStatus.cancelled:
-        raise CoverConflictError(
-            "保单已撤销 (the policy is cancelled)", code=CoverCode.policy_cancelled, field="policy_no"
-        )
+        raise CoverConflictError("保单已撤销", code=CoverCode.policy_cancelled, field="policy_no")
 
 
 def list_conflicts(session: Session, policy: Policy, limit: int = CONFLICT_SAMPLE) -> list[tuple[Member, str]]:

@@ -221,7 +221,7 @@ def download_report(record: CurrentImport, fmt: str, engine: EngineDep) -> Respo
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
-    raise RegisterNotFoundError("报告格式只能是 csv 或 xlsx (format must be csv or xlsx)", field="fmt")
+    raise RegisterNotFoundError("报告格式只能是 csv 或 xlsx", field="fmt")
 
 
 def _attachment(filename: str) -> dict[str, str]:

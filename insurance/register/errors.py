@@ -40,7 +40,7 @@ class RegisterForbiddenError(Forbidden):
 class DivisionNotFound(RegisterNotFoundError):
     def __init__(self, code: str) -> None:
         super().__init__(
-            f"区划 {code} 不存在或不在您的辖区内 (no such division in your jurisdiction)",
+            f"区划 {code} 不存在或不在您的辖区内",
             code=RegisterCode.division_not_found,
             field="code",
         )

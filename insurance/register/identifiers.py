@@ -71,7 +71,7 @@ def validate_id_number(raw: str | None, *, today: date) -> IdResult:
         result.fixes.append("fullwidth_digits")
         text = nfkc
     if not text:
-        result.problem = IdProblem("missing_id", "证件号码为空 (ID number is missing)")
+        result.problem = IdProblem("missing_id", "证件号码为空")
         return result
     if text.endswith("x"):
         result.fixes.append("lowercase_x")
@@ -86,42 +86,36 @@ def validate_id_number(raw: str | None, *, today: date) -> IdResult:
     if len(text) == 15 and text.isdigit():
         birth = _parse_date("19" + text[6:12])
         if birth is None:
-            result.problem = IdProblem(
-                "bad_birth_date", f"证件号码“{original}”中的出生日期不存在 (impossible birth date)"
-            )
+            result.problem = IdProblem("bad_birth_date", f"证件号码“{original}”中的出生日期不存在")
             return result
         first17 = text[:6] + "19" + text[6:]
         result.legacy = text
         result.fixes.append("legacy_15_digit_id")
         text = first17 + id_check_char(first17)
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        result.problem = IdProblem(
-            "bad_id_format", f"证件号码“{original}”应为18位（末位可为X） (ID number must be 18 characters)"
-        )
+        result.problem = IdProblem("bad_id_format", f"证件号码“{original}”应为18位（末位可为X）")
         return result
     if not 11 <= int(text[:2]) <= 65:
-        result.problem = IdProblem("bad_id_address", f"证件号码“{original}”的地址码无效 (invalid address code)")
+        result.problem = IdProblem("bad_id_address", f"证件号码“{original}”的地址码无效")
         return result
     birth = _parse_date(text[6:14])
     if birth is None:
         result.problem = IdProblem(
             "bad_birth_date",
-            f"证件号码“{original}”中的出生日期 {text[6:14]} 不存在 (impossible birth date)",
+            f"证件号码“{original}”中的出生日期 {text[6:14]} 不存在",
         )
         return result
     if birth > today:
         result.problem = IdProblem(
             "future_birth_date",
-            f"证件号码“{original}”中的出生日期 {birth.isoformat()} 晚于今天 (birth date is in the future)",
+            f"证件号码“{original}”中的出生日期 {birth.isoformat()} 晚于今天",
         )
         return result
     if birth < MIN_BIRTH_DATE:
-        result.problem = IdProblem(
-            "bad_birth_date", f"证件号码“{original}”中的出生日期早于1900年 (birth date before 1900)"
-        )
+        result.problem = IdProblem("bad_birth_date", f"证件号码“{original}”中的出生日期早于1900年")
         return result
     if id_check_char(text[:17]) != text[17]:
-        result.problem = IdProblem("bad_checksum", f"证件号码“{original}”的校验位错误 (wrong check character)")
+        result.problem = IdProblem("bad_checksum", f"证件号码“{original}”的校验位错误")
         return result
     result.value = text
     result.birth_date = birth
@@ -138,10 +132,10 @@ def validate_uscc(raw: str) -> tuple[str | None, str | None]:
     """Returns (normalised code, None) or (None, Chinese reason), per GB 32100-2015."""
     text = unicodedata.normalize("NFKC", _strip_spaces(raw or "")).upper()
     if len(text) != 18:
-        return None, "统一社会信用代码应为18位 (USCC must be 18 characters)"
+        return None, "统一社会信用代码应为18位"
     bad = sorted({c for c in text if c not in USCC_ALPHABET})
     if bad:
-        return None, f"统一社会信用代码含有无效字符 {''.join(bad)} (invalid characters)"
+        return None, f"统一社会信用代码含有无效字符 {''.join(bad)}"
     if uscc_check_char(text[:17]) != text[17]:
-        return None, "统一社会信用代码校验位错误 (wrong check character)"
+        return None, "统一社会信用代码校验位错误"
     return text, None

@@ -60,7 +60,7 @@ def enqueue_queued_imports() -> int:
         get_engine(settings.effective_database_url),
         RosterImport.__table__,
         IMPORT_TIMEOUT,
-        "导入进程中断，花名册未作任何修改，请重新上传 (the worker stopped; nothing written; upload again)",
+        "导入进程中断，花名册未作任何修改，请重新上传",
     )
     for import_id in ids:
         queue.enqueue(settings, IMPORT_JOB, import_id, job_id=import_job_id(import_id), timeout=IMPORT_TIMEOUT)

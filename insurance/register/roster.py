@@ -60,8 +60,8 @@ HEAD_RELATION = "户主"
 DUPLICATE_ID_PARTS = ("证件号码 ", " 与第 ", " 行重复 (ID number already used by row ", ")")
 # A household without exactly one head is refused whole: (code, message before and after its household number).
 HEAD_PROBLEMS: dict[str, tuple[str, str]] = {
-    "no_head": ("户 ", " 没有户主，整户未导入 (household has no head)"),
-    "two_heads": ("户 ", " 有多个户主，整户未导入 (household has more than one head)"),
+    "no_head": ("户 ", " 没有户主，整户未导入"),
+    "two_heads": ("户 ", " 有多个户主，整户未导入"),
 }
 
 HOUSEHOLD_TYPES: dict[str, str] = {
@@ -161,7 +161,7 @@ def map_header(cells: list[str]) -> HeaderMap:
                 extra.append(text)
             continue
         if column.key in positions:
-            raise RosterUnreadable("duplicate_column", f"表头“{text}”出现了两次 (column appears twice)", text)
+            raise RosterUnreadable("duplicate_column", f"表头“{text}”出现了两次", text)
         positions[column.key] = index
         headers[column.key] = text
     missing = [c for c in COLUMNS if c.key not in positions]
@@ -205,7 +205,7 @@ def open_roster(path: Path) -> RosterFile:
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
-        raise RosterUnreadable("empty_file", "文件是空的 (the file is empty)")
+        raise RosterUnreadable("empty_file", "文件是空的")
     if detect_format(head) == "xlsx":
         return _open_xlsx(path, size)
     return _open_csv(path, size)
@@ -221,7 +221,7 @@ def _open_csv(path: Path, size: int) -> RosterFile:
         first = next(reader)
     except StopIteration:
         raw.close()
-        raise RosterUnreadable("empty_file", "文件是空的 (the file is empty)") from None
+        raise RosterUnreadable("empty_file", "文件是空的") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raw.close()
         raise _unreadable(1, exc) from None
@@ -256,12 +256,8 @@ def _open_csv(path: Path, size: int) -> RosterFile:
 
 def _unreadable(row: int, exc: Exception) -> RosterUnreadable:
     if isinstance(exc, UnicodeDecodeError):
-        return RosterUnreadable(
-            "bad_encoding", f"第 {row} 行附近的字节既不是 UTF-8 也不是 GB18030 (row {row}: unreadable characters)"
-        )
-    return RosterUnreadable(
-        "bad_csv", f"第 {row} 行附近的CSV格式有误（引号不配对？），文件未导入 (row {row}: malformed CSV: {exc})"
-    )
+        return RosterUnreadable("bad_encoding", f"第 {row} 行附近的字节既不是 UTF-8 也不是 GB18030")
+    return RosterUnreadable("bad_csv", f"第 {row} 行附近的CSV格式有误（引号不配对？），文件未导入")
 
 
 def _xlsx_text(value: object) -> str:
@@ -293,7 +289,7 @@ def _open_xlsx(path: Path, size: int) -> RosterFile:
         first = next(rows)
     except StopIteration:
         workbook.close()
-        raise RosterUnreadable("empty_file", "工作表是空的 (the sheet is empty)") from None
+        raise RosterUnreadable("empty_file", "工作表是空的") from None
     header_cells = [_xlsx_text(c.value) for c in first]
     header = map_header(header_cells)
     width = len(header_cells)

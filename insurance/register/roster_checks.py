@@ -123,7 +123,7 @@ def check_record(
             Problem(
                 first.key,
                 "too_few_fields",
-                f"该行只有{width}个字段，缺少“{header.header_of(first.key)}”等列 (row has too few fields)",
+                f"该行只有{width}个字段，缺少“{header.header_of(first.key)}”等列",
                 None,
             ),
         )
@@ -166,13 +166,13 @@ def check_record(
         return refuse(
             "household_no",
             "bad_household_no",
-            f"户编号“{household_no}”应为16位数字 (household number must be 16 digits)",
+            f"户编号“{household_no}”应为16位数字",
             household_no,
             id_number,
         )
     name = "".join(raw_name.split())
     if not name:
-        return refuse("name", "missing_name", "姓名为空 (name is required)", raw_name, id_number)
+        return refuse("name", "missing_name", "姓名为空", raw_name, id_number)
     if name != raw_name:
         fixes.append(Fix("name", "name_with_spaces", raw_name, name))
     if id_result.problem is not None:
@@ -207,7 +207,7 @@ def check_record(
         return refuse(
             "birth_date",
             "bad_birth_date_format",
-            f"出生日期“{birth_text}”应为 YYYY-MM-DD 格式的有效日期 (birth date must be YYYY-MM-DD)",
+            f"出生日期“{birth_text}”应为 YYYY-MM-DD 格式的有效日期",
             birth_text,
             id_number,
         )
@@ -215,19 +215,19 @@ def check_record(
         return refuse(
             "birth_date",
             "birth_date_mismatch",
-            f"出生日期 {birth_text} 与证件号码中的 {id_result.birth_date} 不符 (birth date does not match the ID)",
+            f"出生日期 {birth_text} 与证件号码中的 {id_result.birth_date} 不符",
             birth_text,
             id_number,
         )
     ethnicity = raw_ethnicity.strip()
     if not ethnicity:
-        return refuse("ethnicity", "missing_value", "民族为空 (ethnicity is required)", "", id_number)
+        return refuse("ethnicity", "missing_value", "民族为空", "", id_number)
     village_code = raw_village_code.strip()
     if not (len(village_code) == 12 and village_code.isascii() and village_code.isdigit()):
         return refuse(
             "village_code",
             "bad_village_code",
-            f"行政区划代码“{village_code}”应为12位数字 (village code must be 12 digits)",
+            f"行政区划代码“{village_code}”应为12位数字",
             village_code,
             id_number,
         )
@@ -235,7 +235,7 @@ def check_record(
         return refuse(
             "village_code",
             "unknown_village_code",
-            f"行政区划代码 {village_code} 不属于任何已知的县（{village_code[:6]}） (not under a known county)",
+            f"行政区划代码 {village_code} 不属于任何已知的县（{village_code[:6]}）",
             village_code,
             id_number,
         )
@@ -243,7 +243,7 @@ def check_record(
         return refuse(
             "village_code",
             "bad_village_code",
-            f"行政区划代码 {village_code} 不是村级代码 (not a village-level code)",
+            f"行政区划代码 {village_code} 不是村级代码",
             village_code,
             id_number,
         )
@@ -259,14 +259,14 @@ def check_record(
     county_name, township_name, village_name = raw_county.strip(), raw_township.strip(), raw_village.strip()
     for key, value in (("county", county_name), ("township", township_name), ("village", village_name)):
         if not value:
-            return refuse(key, "missing_value", f"“{header.header_of(key)}”为空 (value is required)", "", id_number)
+            return refuse(key, "missing_value", f"“{header.header_of(key)}”为空", "", id_number)
     type_text = raw_type.strip()
     attribute = HOUSEHOLD_TYPES.get(type_text)
     if attribute is None:
         return refuse(
             "household_type",
             "bad_household_type",
-            f"贫困户属性“{type_text}”应为一般贫困户、低保贫困户或特困供养贫困户 (unknown household type)",
+            f"贫困户属性“{type_text}”应为一般贫困户、低保贫困户或特困供养贫困户",
             type_text,
             id_number,
         )
@@ -276,7 +276,7 @@ def check_record(
         return refuse(
             "poverty_cause",
             "bad_poverty_cause",
-            f"致贫原因“{cause_text}”不是规定的原因 (unknown cause of poverty)",
+            f"致贫原因“{cause_text}”不是规定的原因",
             cause_text,
             id_number,
         )
@@ -287,7 +287,7 @@ def check_record(
         return refuse(
             "phone",
             "bad_phone",
-            f"联系电话“{phone}”应为13至19开头的11位手机号码，或留空 (phone must be an 11-digit mobile number)",
+            f"联系电话“{phone}”应为13至19开头的11位手机号码，或留空",
             phone,
             id_number,
         )
@@ -300,7 +300,7 @@ def check_record(
             return refuse(
                 "exit_year",
                 "bad_exit_year",
-                f"脱贫年度“{exit_text}”应为2013年至今的年份，或留空 (exit year must be a year from 2013)",
+                f"脱贫年度“{exit_text}”应为2013年至今的年份，或留空",
                 exit_text,
                 id_number,
             )
@@ -323,7 +323,7 @@ def check_record(
             return refuse(
                 "status_date",
                 "bad_status_date",
-                f"状态变动日期“{status_date_text}”应为出生之后、今天之前的日期 (status date required)",
+                f"状态变动日期“{status_date_text}”应为出生之后、今天之前的日期",
                 status_date_text,
                 id_number,
             )
@@ -338,7 +338,7 @@ def check_record(
             return refuse(
                 key,
                 "value_too_long",
-                f"“{header.header_of(key)}”超过 {MAX_LENGTHS[key]} 个字 (value too long)",
+                f"“{header.header_of(key)}”超过 {MAX_LENGTHS[key]} 个字",
                 value[:50],
                 id_number,
             )

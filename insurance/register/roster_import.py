@@ -168,7 +168,7 @@ def _reopen(roster: RosterFile, issues: Issues) -> RosterFile:
 
 def _header_issues(header: HeaderMap, issues: Issues) -> None:
     for extra in (e[:50] for e in header.extra):
-        issues.add((1, extra, "extra_column", "note", f"未知的列“{extra}”已忽略 (unknown column ignored)", None, None))
+        issues.add((1, extra, "extra_column", "note", f"未知的列“{extra}”已忽略", None, None))
 
 
 def _applied(options: ImportOptions, counts: ImportCounts) -> bool:
@@ -418,9 +418,9 @@ def _record(
     sets = ", ".join(f"{name} = :{name}" for name in fields)
     message = None
     if options.strict and counts.rejected:
-        message = f"严格模式：有 {counts.rejected} 行被拒绝，花名册未作任何修改 (strict: nothing written)"
+        message = f"严格模式：有 {counts.rejected} 行被拒绝，花名册未作任何修改"
     elif options.dry_run:
-        message = "试运行：花名册未作任何修改 (dry run: nothing written)"
+        message = "试运行：花名册未作任何修改"
     connection.execute(
         text(
             f"UPDATE roster_import SET {sets}, status = 'done', applied = :applied, message = :message, "

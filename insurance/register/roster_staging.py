@@ -303,7 +303,7 @@ def _outside(checked: Checked, county: str) -> Problem:
     return Problem(
         "household_no",
         "outside_jurisdiction",
-        f"户编号 {checked.household_no} 不属于本县（{county}），不能由本县导入 (outside your county)",
+        f"户编号 {checked.household_no} 不属于本县（{county}），不能由本县导入",
         checked.household_no,
     )
 
@@ -340,7 +340,7 @@ def _row_issues(checked: Checked, header: HeaderMap, issues: Issues) -> None:
                 header.header_of(fix.column),
                 fix.code,
                 "fixed",
-                f"“{fix.value}”已修正为“{fix.fixed}” (normalised)",
+                f"“{fix.value}”已修正为“{fix.fixed}”",
                 _short(fix.value),
                 checked.household_no,
             )

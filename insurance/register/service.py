@@ -116,7 +116,7 @@ def normalise_division_code(code: str) -> str:
     if code.isdigit() and len(code) in (2, 4, 6, 9):
         code = code.ljust(12, "0")
     if len(code) != 12 or not code.isdigit():
-        raise RegisterInvalidError("区划代码须为6位或12位数字 (a division code has 6 or 12 digits)", field="code")
+        raise RegisterInvalidError("区划代码须为6位或12位数字", field="code")
     return code
 
 
@@ -177,9 +177,7 @@ def find_insurer(session: Session, insurer_id: int | None) -> Insurer | None:
 def get_insurer(session: Session, insurer_id: int) -> Insurer:
     insurer = find_insurer(session, insurer_id)
     if insurer is None:
-        raise RegisterNotFoundError(
-            "保险公司不存在 (no such insurer)", code=RegisterCode.insurer_not_found, field="insurer_id"
-        )
+        raise RegisterNotFoundError("保险公司不存在", code=RegisterCode.insurer_not_found, field="insurer_id")
     return insurer
 
 
@@ -288,7 +286,7 @@ def get_household(session: Session, user: User, household_no: str) -> Household:
     household = session.exec(_scope_households(query, user)).first()
     if household is None:
         raise RegisterNotFoundError(
-            "户不存在或不在您的辖区内 (no such household in your jurisdiction)",
+            "户不存在或不在您的辖区内",
             code=RegisterCode.household_not_found,
             field="household_no",
         )
@@ -300,9 +298,7 @@ def get_member(session: Session, user: User, member_id: int) -> Member:
     query = select(Member).join(Household, col(Household.id) == Member.household_id).where(Member.id == member_id)
     member = session.exec(_scope_households(query, user)).first()
     if member is None:
-        raise RegisterNotFoundError(
-            "人员不存在或不在您的辖区内 (no such member)", code=RegisterCode.member_not_found, field="member_id"
-        )
+        raise RegisterNotFoundError("人员不存在或不在您的辖区内", code=RegisterCode.member_not_found, field="member_id")
     return member
 
 
@@ -344,7 +340,7 @@ def get_import(session: Session, user: User, import_id: int) -> RosterImport:
     row = session.get(RosterImport, import_id)
     prefix = county_prefix(user)
     if row is None or not may_import_rosters(user) or (prefix and row.county_code != prefix):
-        raise RegisterNotFoundError("导入记录不存在 (no such import)", code=RegisterCode.import_not_found, field="id")
+        raise RegisterNotFoundError("导入记录不存在", code=RegisterCode.import_not_found, field="id")
     return row
 
 
@@ -361,10 +357,10 @@ def start_web_import(
 ) -> RosterImport:
     """Stores the uploaded file and records a queued import (committed); the caller enqueues it after the commit."""
     if not may_import_rosters(user):
-        raise RegisterForbiddenError("您的角色不能导入花名册 (your role may not import rosters)")
+        raise RegisterForbiddenError("您的角色不能导入花名册")
     name = Path(filename or "roster").name
     if Path(name).suffix.lower() not in (".csv", ".xlsx", ".txt"):
-        raise RegisterInvalidError("只接受 .csv 或 .xlsx 文件 (only .csv or .xlsx files)", field="file")
+        raise RegisterInvalidError("只接受 .csv 或 .xlsx 文件", field="file")
     uploads = var_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -375,12 +371,12 @@ def start_web_import(
             if size > max_bytes:
                 out.close()
                 Path(out.name).unlink(missing_ok=True)
-                raise RegisterInvalidError(f"文件超过 {max_bytes // (1 << 20)} MB (file too large)", field="file")
+                raise RegisterInvalidError(f"文件超过 {max_bytes // (1 << 20)} MB", field="file")
             digest.update(chunk)
             out.write(chunk)
     if size == 0:
         Path(out.name).unlink(missing_ok=True)
-        raise RegisterInvalidError("文件是空的 (the file is empty)", field="file")
+        raise RegisterInvalidError("文件是空的", field="file")
     try:  # an unusable file (not a roster, a missing column) is refused now, not after a trip through the queue
         open_roster(Path(out.name)).close()
     except RosterUnreadable as exc:
