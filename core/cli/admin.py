@@ -28,7 +28,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     from core.migrate import upgrade
 
     upgrade(settings.effective_database_url)
-    print(f"数据库已迁移到最新版本 (migrated): {_safe_url(settings.effective_database_url)}")
+    print(f"数据库已迁移到最新版本: {_safe_url(settings.effective_database_url)}")
     return 0
 
 
@@ -102,8 +102,8 @@ def _read_password(args: argparse.Namespace) -> str:
         return sys.stdin.readline().rstrip("\n")
     if not sys.stdin.isatty():
         raise SystemExit("没有终端：请用 --password-stdin 从标准输入提供密码")
-    first = getpass.getpass("密码 (password): ")
-    if first != getpass.getpass("再输入一次 (again): "):
+    first = getpass.getpass("密码: ")
+    if first != getpass.getpass("再输入一次: "):
         raise SystemExit("两次输入的密码不一致")
     return first
 
@@ -146,7 +146,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
         except DomainError as exc:
             print(f"错误 {exc.field or ''}: {exc.message}", file=sys.stderr)
             return 2
-        print(f"已创建用户 (created) {user.username} [{user.role}] id={user.id}")
+        print(f"已创建用户 {user.username} [{user.role}] id={user.id}")
         return 0
     finally:
         session.close()
@@ -208,7 +208,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
         "enrolments": cover_jobs.enqueue_queued_enrolments(),
         **{f"documents_{k}": v for k, v in documents.sweep(settings).items()},
     }
-    print(json.dumps(summary, ensure_ascii=False) if args.json else f"已重新入队 (sent again): {summary}")
+    print(json.dumps(summary, ensure_ascii=False) if args.json else f"已重新入队: {summary}")
     return 0
 
 

@@ -34,7 +34,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if not path.is_file():
-        return _unusable(args, "file_not_found", f"文件不存在或不可读 (no such file): {path}")
+        return _unusable(args, "file_not_found", f"文件不存在或不可读: {path}")
     options = ImportOptions(
         actor=Actor.system("cli"),
         today=local_today(),
@@ -51,7 +51,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
         return _unusable(args, exc.code, exc.message, exc.column)
     except Exception as exc:  # noqa: BLE001 - reported, with exit status 1, never a traceback to the clerk
         print(
-            f"导入失败，花名册未作任何修改 (internal failure, nothing written): {type(exc).__name__}: {exc}",
+            f"导入失败，花名册未作任何修改: {type(exc).__name__}: {exc}",
             file=sys.stderr,
         )
         return 1
@@ -88,9 +88,9 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     if outcome.first_load:
         print("  空花名册首次导入：边读边写入")
     if outcome.extra_columns:
-        print(f"  未知的列已忽略 (unknown columns ignored): {'、'.join(outcome.extra_columns)}")
+        print(f"  未知的列已忽略: {'、'.join(outcome.extra_columns)}")
     if args.report:
-        print(f"  报告 (report): {args.report}")
+        print(f"  报告: {args.report}")
     if args.json:
         result = {name: getattr(counts, name) for name in type(counts).__dataclass_fields__}
         result.update(
@@ -110,7 +110,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _unusable(args: argparse.Namespace, code: str, message: str, column: str | None = None) -> int:
-    print(f"无法导入 (unusable input): {message}", file=sys.stderr)
+    print(f"无法导入: {message}", file=sys.stderr)
     if args.json:
         print(json.dumps({"error": {"code": code, "message": message, "column": column}}, ensure_ascii=False))
     return 2
@@ -134,7 +134,7 @@ def cmd_enrol(settings: Settings, args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int, added: int) -> None:
         if tty:
-            print(f"\r参保 (enrolling) {done}/{total} 乡镇 (townships), 新增 {added} 人", end="", file=sys.stderr)
+            print(f"\r参保 {done}/{total} 乡镇, 新增 {added} 人", end="", file=sys.stderr)
 
     try:
         enrolment = cover_enrolment.enrol_now(engine, Actor.system("cli"), args.policy_no, on, progress=progress)

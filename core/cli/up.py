@@ -53,11 +53,11 @@ def _start_local_redis(settings: Settings) -> subprocess.Popen[bytes] | None:
     )
     for _ in range(50):
         if _redis_answers(settings.redis_url):
-            print(f"已启动本地 redis-server (started a local redis-server) at {settings.redis_url}")
+            print(f"已启动本地 redis-server：{settings.redis_url}")
             return process
         time.sleep(0.1)
     process.terminate()
-    raise SystemExit(f"redis-server 未能启动 (could not start) at {settings.redis_url}")
+    raise SystemExit(f"redis-server 未能启动：{settings.redis_url}")
 
 
 DEMO_ROSTER_MEMBERS = 3000
@@ -115,26 +115,26 @@ def load_demo_cover(settings: Settings) -> str | None:
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     cmd_migrate(settings, _args)
     result = seed(settings, demo=True)
-    print(f"基础数据 (seed): {json.dumps(result, ensure_ascii=False)}")
+    print(f"基础数据: {json.dumps(result, ensure_ascii=False)}")
     demo = load_demo_roster(settings)
     if demo:
-        print(f"已导入演示花名册 (demo roster imported): {demo}")
+        print(f"已导入演示花名册: {demo}")
     cover = load_demo_cover(settings)
     if cover:
-        print(f"演示团体保单 (demo group policy): {cover}")
+        print(f"演示团体保单: {cover}")
     children: list[subprocess.Popen[bytes]] = []
     if not _redis_answers(settings.redis_url):
         redis_process = _start_local_redis(settings)
         if redis_process is None:
-            raise SystemExit(f"REDIS_URL 无应答 (no Redis answers at) {_safe_url(settings.redis_url)}")
+            raise SystemExit(f"REDIS_URL 无应答：{_safe_url(settings.redis_url)}")
         children.append(redis_process)
     children.append(subprocess.Popen([sys.executable, "-m", "worker"]))
     url = f"http://{settings.host}:{settings.port}"
-    print("\n扶贫特惠保 正在启动 (starting): " + url)
-    print(f"演示账号 (demo users), 密码 (password) = {settings.demo_password!r}:")
+    print("\n扶贫特惠保 正在启动: " + url)
+    print(f"演示账号, 密码 = {settings.demo_password!r}:")
     for username, display_name, role, scope in DEMO_USERS:
         print(f"  {username:<16} {display_name}（{role}{', ' + scope if scope and scope != 'insurer' else ''}）")
-    print("按 Ctrl-C 停止 (press Ctrl-C to stop)\n", flush=True)
+    print("按 Ctrl-C 停止\n", flush=True)
     try:
         import uvicorn
 

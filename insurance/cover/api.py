@@ -338,7 +338,7 @@ def answer_public(answer: CoverAnswer, peril: str, on: date) -> CoverAnswerPubli
 
 def _peril(peril: str) -> str:
     if peril not in PERIL_LABELS:
-        raise CoverInvalidError(f"未知的保险责任 (unknown peril): {peril}", field="peril")
+        raise CoverInvalidError(f"未知的保险责任: {peril}", field="peril")
     return peril
 
 

@@ -131,9 +131,7 @@ def enrol_now(
     with new_session(engine) as session:
         policy = find_policy(session, policy_no)
         if policy is None:
-            raise CoverNotFoundError(
-                f"保单不存在 (no such policy): {policy_no}", code=CoverCode.policy_not_found, field="policy_no"
-            )
+            raise CoverNotFoundError(f"保单不存在: {policy_no}", code=CoverCode.policy_not_found, field="policy_no")
         enrolment = create_enrolment(session, actor, policy, enrolled_on, status=EnrolmentStatus.running)
     return _run_claimed(engine, enrolment.id or 0, progress)
 
@@ -152,6 +150,6 @@ def _run_claimed(engine: Engine, enrolment_id: int, progress: ProgressFn | None)
             engine,
             Enrolment.__table__,
             enrolment_id,
-            f"参保失败，未写入任何数据 (enrolment failed, nothing written): {type(exc).__name__}",
+            f"参保失败，未写入任何数据: {type(exc).__name__}",
         )
         raise

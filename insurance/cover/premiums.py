@@ -49,9 +49,9 @@ class SubsidyShares:
         values = (self.central_bp, self.provincial_bp, self.county_bp, self.farmer_bp)
         found = []
         if any(v < 0 or v > 10_000 for v in values):
-            found.append("各级补贴比例须在 0 到 100% 之间 (each share lies between 0 and 100%)")
+            found.append("各级补贴比例须在 0 到 100% 之间")
         if sum(values) != 10_000:
-            found.append(f"补贴比例合计须为100%，现为{Decimal(sum(values)) / 100}% (shares must add up to 100%)")
+            found.append(f"补贴比例合计须为100%，现为{Decimal(sum(values)) / 100}%")
         return found
 
 

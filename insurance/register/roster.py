@@ -169,7 +169,7 @@ def map_header(cells: list[str]) -> HeaderMap:
         names = "、".join(c.header for c in missing)
         raise RosterUnreadable(
             "missing_column",
-            f"缺少必需的列：{names} (missing required column: {', '.join(c.key for c in missing)})",
+            f"缺少必需的列：{names}",
             missing[0].header,
         )
     required_index = tuple(positions[c.key] for c in COLUMNS)  # every one is there: checked above
@@ -279,7 +279,7 @@ def _open_xlsx(path: Path, size: int) -> RosterFile:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure to open means an unusable workbook
-        raise RosterUnreadable("not_xlsx", f"无法打开XLSX工作簿 (cannot open the workbook): {exc}") from None
+        raise RosterUnreadable("not_xlsx", f"无法打开XLSX工作簿: {exc}") from None
     sheet = workbook["花名册"] if "花名册" in workbook.sheetnames else workbook.worksheets[0]
     declared_rows = sheet.max_row or 1
     sheet.reset_dimensions()  # a <dimension> that understates the sheet must not cut it short

@@ -113,7 +113,7 @@ def run_import(engine: Engine, path: Path, options: ImportOptions, import_id: in
             engine,
             RosterImport.__table__,
             import_id,
-            f"导入失败，未写入任何数据 (import failed, nothing written): {type(exc).__name__}",
+            f"导入失败，未写入任何数据: {type(exc).__name__}",
         )
         raise
 

@@ -73,7 +73,7 @@ def check_whole_file(connection: Connection, header: HeaderMap, county_code: str
             text(
                 "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
                 "SELECT s.row_no, :col, 'member_in_other_county', 'error', "
-                "'该证件号码登记在其他县的户中，须由该县处理 (registered in another county)', s.id_number, "
+                "'该证件号码登记在其他县的户中，须由该县处理', s.id_number, "
                 "s.household_no FROM roster_stage s JOIN member m ON m.id_number = s.id_number "
                 "JOIN household h ON h.id = m.household_id WHERE s.ok AND h.county_code <> :county"
             ),

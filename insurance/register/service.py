@@ -195,9 +195,7 @@ def valid_uscc(uscc: str, field: str = "uscc") -> str:
     """The code in its canonical form, or a 422 naming the field and the reason (GB 32100-2015)."""
     code, reason = validate_uscc(uscc)
     if code is None:
-        raise RegisterInvalidError(
-            f"统一社会信用代码无效：{reason} (bad USCC): {uscc}", code=RegisterCode.bad_uscc, field=field
-        )
+        raise RegisterInvalidError(f"统一社会信用代码无效：{reason}: {uscc}", code=RegisterCode.bad_uscc, field=field)
     return code
 
 

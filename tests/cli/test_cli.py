@@ -23,7 +23,7 @@ def _counts(engine: Engine) -> tuple[int, int, int]:
 def test_migrate_is_repeatable(database_url: str, engine: Engine) -> None:
     result = run_cli("migrate", env={"DATABASE_URL": database_url})
     assert result.returncode == 0, result.stderr
-    assert "migrated" in result.stdout
+    assert "数据库已迁移到最新版本" in result.stdout
 
 
 def test_seed_twice_changes_nothing(database_url: str, engine: Engine) -> None:

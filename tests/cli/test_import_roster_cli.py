@@ -97,7 +97,7 @@ def test_second_import_of_the_same_file_says_nothing_changed(database_url: str, 
     result = run_cli("import-roster", str(path), "--json", env=env)
     body = _json(result.stdout)
     assert (body["created"], body["updated"], body["unchanged"]) == (0, 0, 80)
-    assert "nothing changed" in result.stdout
+    assert "花名册没有任何变化" in result.stdout
 
 
 def test_unusable_input_exits_2_naming_the_problem(database_url: str, engine: Engine, tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_a_database_error_midway_exits_1_and_leaves_nothing_half_written(
             for statement in undo:
                 connection.exec_driver_sql(statement)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "nothing written" in result.stderr
+    assert "未作任何修改" in result.stderr
     assert register_counts(engine) == (0, 0, 0)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM division WHERE level = 'village'")).scalar_one() == 0

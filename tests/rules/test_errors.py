@@ -22,6 +22,6 @@ def test_a_family_answers_a_listed_code_and_refuses_any_other() -> None:
 def test_a_named_error_of_a_family_keeps_its_code_and_field() -> None:
     assert DivisionNotFound("433199").to_dict() == {
         "code": "division_not_found",
-        "message": "区划 433199 不存在或不在您的辖区内 (no such division in your jurisdiction)",
+        "message": "区划 433199 不存在或不在您的辖区内",
         "field": "code",
     }

@@ -237,4 +237,4 @@ def test_an_import_whose_worker_died_is_marked_failed_by_the_sweeper(
     session.commit()
     enqueue_queued_imports()
     body = client.get(f"/api/roster-imports/{created['id']}", headers=headers).json()
-    assert body["status"] == "failed" and "nothing written" in body["message"]
+    assert body["status"] == "failed" and "未作任何修改" in body["message"]
