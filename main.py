@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
-from core import audit, users, validation, web
+from core import assets, audit, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
 from core.errors import DomainError, TooManyRequests, Unauthorized
@@ -89,10 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="特惠保 tehuibao", version="0.1.0")
+    app = FastAPI(title="特惠保 tehuibao", version="0.1.0", docs_url=None, redoc_url=None)  # /docs: core.assets
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings.effective_database_url)
     install_error_handlers(app)
+    assets.install(app)
     app.include_router(web.api)
     app.include_router(web.pages)
     for router in (register_api, cover_api, certificates_api, register_pages, cover_pages, certificates_pages):
