@@ -139,7 +139,7 @@ def _check_version(product: Product, data: ProductVersionCreate) -> None:
         stray = set(benefit.waiting_perils) - set(benefit.perils)
         if stray:
             raise CoverInvalidError(
-                f"等待期责任须属于该责任 (waiting perils outside the benefit): {', '.join(sorted(stray))}",
+                f"等待期适用的风险须属于该责任的承保风险：{', '.join(sorted(stray))}",
                 field=f"benefits.{index}.waiting_perils",
             )
 

@@ -8,6 +8,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 import insurance.wiring  # noqa: F401 - registers insurance's field labels
 from core import validation
+from insurance.cover import catalogue
+from insurance.cover.errors import CoverInvalidError
+from insurance.cover.models import Product, ProductKind, ProductUnit
+from insurance.cover.schemas import BenefitIn, ProductVersionCreate
 
 
 class _Object(BaseModel):
@@ -88,3 +92,22 @@ def test_an_unknown_error_type_or_a_malformed_body_reads_as_chinese() -> None:
     assert validation.message({"type": "enum", "loc": ("body", "role"), "ctx": {"expected": "'admin'"}}) == (
         "角色：不是可选的取值"
     )
+
+
+def test_a_benefit_s_peril_problems_are_said_in_chinese_only() -> None:
+    benefit = {"code": "cattle", "name": "牛", "unit": "head", "sum_insured_fen": 400_000}
+    with pytest.raises(ValidationError) as caught:
+        BenefitIn.model_validate({**benefit, "perils": ["meteor"]})
+    assert validation.describe(caught.value.errors())["message"] == "承保风险：含有未知的风险 meteor"
+
+    product = Product(code="agri_cattle", name="牛", kind=ProductKind.industry, unit=ProductUnit.head)
+    version = ProductVersionCreate(
+        year_from=2026,
+        sum_insured_fen=400_000,
+        rate_bp=500,
+        subsidy_county_bp=10_000,
+        benefits=[BenefitIn.model_validate({**benefit, "perils": ["flood"], "waiting_perils": ["disease"]})],
+    )
+    with pytest.raises(CoverInvalidError) as refused:
+        catalogue._check_version(product, version)
+    assert refused.value.message == "等待期适用的风险须属于该责任的承保风险：disease"
