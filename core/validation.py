@@ -149,8 +149,9 @@ def error_text(error: Mapping[str, Any]) -> str:
 
 
 def message(error: Mapping[str, Any]) -> str:
-    """`年度：不能小于 2000`."""
-    return f"{field_label(error.get('loc', ()))}：{error_text(error)}"
+    """`年度：不能小于 2000`; a message of ours that already names the field ("用户名须为...") is left as it is."""
+    name, text = field_label(error.get("loc", ())), error_text(error)
+    return text if name != GENERIC_FIELD and text.startswith(name) else f"{name}：{text}"
 
 
 def describe(errors: Sequence[Mapping[str, Any]]) -> dict[str, object]:

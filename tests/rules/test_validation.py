@@ -60,7 +60,7 @@ def _errors(**data: object) -> list[dict[str, object]]:
             "objects.0.ear_tags",
             "保险标的第 1 项的耳标号：最多 2 项",
         ),
-        ({"reason": "chinese"}, "reason", "原因：原因须写明"),
+        ({"reason": "chinese"}, "reason", "原因须写明"),  # our message names the field already
         ({"reason": "english"}, "reason", "原因：取值无效"),
         ({"unlabelled_thing": "x"}, "unlabelled_thing", "该字段：须为整数"),
     ],
