@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
-from core import audit, users, web
+from core import assets, audit, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
 from core.errors import DomainError, TooManyRequests, Unauthorized
@@ -32,8 +32,10 @@ from insurance.register import service as register_service
 log = logging.getLogger("tehuibao")
 
 HTTP_MESSAGES = {
+    400: "请求无法解析",
     404: "页面不存在",
     405: "不支持该请求方法",
+    413: "提交的内容过大",
 }
 
 
@@ -71,23 +73,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = []
-        for err in exc.errors():
-            loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form")]
-            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            errors.append({"field": ".".join(loc), "message": message, "type": err.get("type")})
-        first = errors[0] if errors else {"field": "", "message": "invalid"}
-        body = {
-            "code": "invalid",
-            "message": f"字段 {first['field']} 无效：{first['message']}",
-            "field": first["field"],
-            "errors": errors,
-        }
-        return _error_response(request, 422, body)
+        return _error_response(request, 422, validation.describe(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        # Starlette's own detail is English ("Not Found"): a person gets the Chinese one, or a generic one.
+        message = HTTP_MESSAGES.get(exc.status_code, "请求无法处理")
         return _error_response(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": message})
 
     @app.exception_handler(Exception)
@@ -98,10 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="特惠保 tehuibao", version="0.1.0")
+    app = FastAPI(title="特惠保 tehuibao", version="0.1.0", docs_url=None, redoc_url=None)  # /docs: core.assets
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings.effective_database_url)
     install_error_handlers(app)
+    assets.install(app)
     app.include_router(web.api)
     app.include_router(web.pages)
     for router in (register_api, cover_api, certificates_api, register_pages, cover_pages, certificates_pages):

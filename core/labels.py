@@ -74,5 +74,12 @@ register(
         "insurer_id": "保险公司",
         "limit": "每页条数",
         "offset": "起始位置",
+        "next": "登录后前往的页面",
+        "grant_type": "授权方式",
+        "scope": "授权范围",
+        "client_id": "客户端标识",
+        "client_secret": "客户端密钥",
+        "entity_type": "对象类型",
+        "document_id": "文档",
     },
 )

@@ -95,7 +95,21 @@ def _version_from_seed(spec: dict[str, Any]) -> ProductVersionCreate:
         farmer_share_bp=shares["farmer"],
         terms=spec["terms"],
         note=spec.get("note"),
-        benefits=spec["benefits"],
+        benefits=[_public_keys(b) for b in spec["benefits"]],
+    )
+
+
+def _public_keys(spec: dict[str, Any]) -> dict[str, Any]:
+    """A seed entry without its `_` keys: those are the file's own notes (design assumptions), not terms."""
+    return {key: value for key, value in spec.items() if not key.startswith("_")}
+
+
+def _source_notes() -> frozenset[str]:
+    """The seed file's design notes. Seeds before they moved to `_source_note` stored them as a version's note; the
+    catalogue page leaves them out, so users never read them."""
+    data = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    return frozenset(
+        v["_source_note"] for p in data["products"] for v in p["versions"] if v.get("_source_note") is not None
     )
 
 
@@ -125,7 +139,7 @@ def _check_version(product: Product, data: ProductVersionCreate) -> None:
         stray = set(benefit.waiting_perils) - set(benefit.perils)
         if stray:
             raise CoverInvalidError(
-                f"等待期责任须属于该责任: {', '.join(sorted(stray))}",
+                f"等待期适用的风险须属于该责任的承保风险：{', '.join(sorted(stray))}",
                 field=f"benefits.{index}.waiting_perils",
             )
 
@@ -208,6 +222,7 @@ class CatalogueEntry:
     product: Product
     versions: list[ProductVersion]  # newest first
     benefits: dict[int, list[ProductBenefit]]  # by version id
+    notes: dict[int, str | None]  # by version id: a version's note for users, never a design note of the seed file
 
     @property
     def latest(self) -> ProductVersion | None:
@@ -232,7 +247,9 @@ def catalogue(session: Session, codes: Iterable[str] | None = None) -> list[Cata
         .order_by(col(ProductBenefit.id))
     ):
         benefits[benefit.version_id].append(benefit)
-    return [CatalogueEntry(p, [v for v in versions if v.product_code == p.code], benefits) for p in products]
+    hidden = _source_notes()
+    notes = {v.id or 0: None if v.note in hidden else v.note for v in versions}
+    return [CatalogueEntry(p, [v for v in versions if v.product_code == p.code], benefits, notes) for p in products]
 
 
 def list_benefits(session: Session, version_id: int) -> list[ProductBenefit]:

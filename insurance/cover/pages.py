@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from core import validation
 from core.auth import CurrentUser, QueueDep, SessionDep, is_insurer
 from core.db import local_today
 from core.errors import DomainError
@@ -112,26 +113,27 @@ def create_policy_form(
     session: SessionDep,
     user: CurrentUser,
     county_code: Annotated[str, Form()],
-    year: Annotated[int, Form()],
+    year: Annotated[str, Form()],  # checked by GroupPolicyCreate, so a typo comes back in the form, in Chinese
     product_code: Annotated[str, Form()] = "th_family",
     premium_yuan: Annotated[str, Form()] = "",
     policy_no: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         premium = _yuan_to_fen(premium_yuan, "premium_yuan") if premium_yuan.strip() else None
-        data = GroupPolicyCreate(
-            county_code=county_code,
-            year=year,
-            product_code=product_code,
-            premium_per_person_fen=premium,
-            policy_no=policy_no.strip() or None,
+        data = GroupPolicyCreate.model_validate(
+            {
+                "county_code": county_code,
+                "year": year.strip(),
+                "product_code": product_code,
+                "premium_per_person_fen": premium,
+                "policy_no": policy_no.strip() or None,
+            }
         )
         policy = policies.create_group_policy(session, user, data)
     except DomainError as exc:
         return _new_policy_form(request, session, user, error=exc.message, status_code=exc.status_code)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        message = f"字段 {'.'.join(str(p) for p in first['loc'])} 无效：{first['msg']}"
+        message = str(validation.describe(exc.errors())["message"])
         return _new_policy_form(request, session, user, error=message, status_code=422)
     return RedirectResponse(f"/policies/{policy.policy_no}", status_code=303)
 

@@ -48,7 +48,7 @@ class BenefitIn(BaseModel):
     def _known_perils(cls, value: list[str]) -> list[str]:
         unknown = [p for p in value if p not in PERIL_LABELS]
         if unknown:
-            raise ValueError(f"未知的保险责任: {', '.join(unknown)}")
+            raise ValueError(f"含有未知的风险 {', '.join(unknown)}")
         return value
 
 
