@@ -54,9 +54,15 @@ def value_text(value: Any, field: str = "", entity_type: str = "") -> str:
     return mask_ids_in_text(text)
 
 
-def describe(values: dict[str, Any] | None, entity_type: str) -> list[tuple[str, str]]:
-    """A before or after dict as (field label, value text) pairs, in the order recorded."""
-    return [(labels.label(labels.FIELD, k), value_text(v, k, entity_type)) for k, v in (values or {}).items()]
+def describe(values: dict[str, Any] | None, entity_type: str, *, skip_empty: bool = False) -> list[tuple[str, str]]:
+    """A before or after dict as (field label, value text) pairs, in the order recorded; `skip_empty` leaves out the
+    fields a creation left blank (a change to blank still shows, as （空）)."""
+    pairs = (values or {}).items()
+    return [
+        (labels.label(labels.FIELD, k), value_text(v, k, entity_type))
+        for k, v in pairs
+        if not (skip_empty and (v is None or v == ""))
+    ]
 
 
 def as_text(values: dict[str, Any] | None, entity_type: str) -> str:
@@ -91,7 +97,7 @@ def readable(entry: AuditLog, names: dict[int, str]) -> AuditRow:
         entity=labels.label(labels.ENTITY, entry.entity_type),
         entity_id=mask_ids_in_text(entry.entity_id or ""),
         before=describe(entry.before, entry.entity_type),
-        after=describe(entry.after, entry.entity_type),
+        after=describe(entry.after, entry.entity_type, skip_empty=entry.before is None),
     )
 
 

@@ -165,6 +165,7 @@ def test_a_user_changes_their_own_password_keeping_this_session_and_revoking_the
         ({"new_password": "short", "confirm_password": "short"}, "new_password", "密码须为8-200个字符"),
         ({"confirm_password": "something-else-1"}, "confirm_password", "两次输入的新密码不一致"),
     ],
+    ids=["wrong-current", "weak-new", "unconfirmed"],
 )
 def test_changing_ones_own_password_is_refused_in_chinese_naming_the_field(
     client: TestClient, session: Session, change: dict[str, str], field: str, message: str
