@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def value_text(value: Any, field: str = "", entity_type: str = "") -> str:
         return "是" if value else "否"
     if isinstance(value, int) and field.endswith("_fen"):
         return yuan(value)
+    if isinstance(value, int) and field.endswith("_bp"):  # basis points: 7000 is 70%
+        return f"{(Decimal(value) / 100).normalize():f}%"
     if isinstance(value, list | tuple):
         return "；".join(value_text(v, field, entity_type) for v in value) or EMPTY
     if isinstance(value, dict):
