@@ -46,6 +46,37 @@ api = APIRouter(prefix="/api", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
 
 
+def _parse_day(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid(f"{labels.label(labels.FIELD, field)}须为 年-月-日 格式的日期", field=field) from None
+
+
+def audit_filter(
+    actor: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> AuditFilter:
+    """The page's filters from its query string (a blank field of the form is no filter)."""
+    return AuditFilter(
+        actor=actor or None,
+        action=action or None,
+        entity_type=entity_type or None,
+        entity_id=(entity_id or "").strip() or None,
+        date_from=_parse_day(date_from, "date_from"),
+        date_to=_parse_day(date_to, "date_to"),
+    )
+
+
+AuditFilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
 # --- API ----------------------------------------------------------------------------------------------------
 
 
@@ -112,17 +143,12 @@ def change_my_password(request: Request, data: PasswordChange, session: SessionD
 def read_audit(
     session: SessionDep,
     _admin: AdminUser,
-    actor: str | None = None,
-    action: str | None = None,
-    entity_type: str | None = None,
-    entity_id: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    where: AuditFilterDep,
+    limit: Annotated[int, Query(ge=1)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[AuditPublic]:
-    where = AuditFilter(actor, action, entity_type, entity_id, date_from, date_to)
-    rows, count = audit.list_entries(session, where, limit=limit, offset=offset)
+    """Filters as on the page: actor (username), action, entity_type, entity_id, date_from, date_to (Beijing days)."""
+    rows, count = audit.list_entries(session, where, limit=min(limit, 500), offset=offset)
     return Page(data=[AuditPublic.model_validate(r) for r in rows], count=count)
 
 
@@ -393,37 +419,6 @@ def password_submit(
 # --- the audit log ------------------------------------------------------------------------------------------
 
 AUDIT_PAGE_SIZE = 50
-
-
-def _parse_day(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid(f"{labels.label(labels.FIELD, field)}须为 年-月-日 格式的日期", field=field) from None
-
-
-def audit_filter(
-    actor: str | None = None,
-    action: str | None = None,
-    entity_type: str | None = None,
-    entity_id: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-) -> AuditFilter:
-    """The page's filters from its query string (a blank field of the form is no filter)."""
-    return AuditFilter(
-        actor=actor or None,
-        action=action or None,
-        entity_type=entity_type or None,
-        entity_id=(entity_id or "").strip() or None,
-        date_from=_parse_day(date_from, "date_from"),
-        date_to=_parse_day(date_to, "date_to"),
-    )
-
-
-AuditFilterDep = Annotated[AuditFilter, Depends(audit_filter)]
 
 
 def _filter_query(where: AuditFilter, **more: object) -> str:

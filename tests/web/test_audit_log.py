@@ -119,6 +119,7 @@ def test_audit_api_filters_by_actor_action_object_and_date(client: TestClient, s
     assert count(actor="admin", date_from="2026-03-05", date_to="2026-03-05") == 2
     bad = client.get("/api/audit", headers=headers, params={"date_from": "2026-13-40"})
     assert bad.status_code == 422 and bad.json()["field"] == "date_from"
+    assert bad.json()["message"] == "开始日期须为 年-月-日 格式的日期"
 
 
 def test_audit_exports_are_the_filtered_entries_with_chinese_headers_and_labels(
