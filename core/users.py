@@ -156,14 +156,16 @@ def _revoke_tokens(session: Session, user_id: int, *, keep: AuthToken | None = N
 
 
 def _other_active_admins(session: Session, user: User) -> int:
-    """Active administrators besides `user`, their rows locked (PostgreSQL) so two administrators removing each
-    other at once cannot leave none; SQLite's writers are serialised already."""
+    """Active administrators besides `user`. Every active administrator's row is locked, in id order (PostgreSQL;
+    SQLite serialises writers anyway), so two administrators disabling each other at once take turns and the second
+    finds itself the last one instead of leaving none."""
     ids = session.exec(
         select(User.id)
-        .where(User.role == Role.admin, col(User.is_active).is_(True), User.id != user.id)
+        .where(User.role == Role.admin, col(User.is_active).is_(True))
+        .order_by(col(User.id))
         .with_for_update()
     ).all()
-    return len(ids)
+    return len([i for i in ids if i != user.id])
 
 
 def _check_not_last_admin(session: Session, user: User, message: str) -> None:
