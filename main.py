@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
-from core import assets, audit, users, validation, web
+from core import assets, audit, audit_view, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
 from core.errors import DomainError, TooManyRequests, Unauthorized
@@ -125,7 +125,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             context["insurer"] = register_service.find_insurer(session, user.insurer_id)
         elif user.role == Role.admin:
             context["users"], context["user_count"] = users.list_users(session, limit=20)
-            context["entries"], _ = audit.list_entries(session, limit=10)
+            context["scopes"] = users.scope_names(session, context["users"])
+            context["entries"] = audit_view.readable_rows(session, audit.list_entries(session, limit=10)[0])
         return render(request, HOME_TEMPLATES[user.role], user, **context)
 
     return app

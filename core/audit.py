@@ -1,12 +1,15 @@
 """The audit trail: who did what to which entity, from which value to which, in the caller's transaction."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
+from sqlalchemy.sql import Select
 from sqlmodel import Session, col, func, select
 
+from core.db import PROGRAMME_TZ
 from core.models import AuditLog, User
 
 
@@ -68,13 +71,77 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page, the API and the exports narrow the log by; every part is optional. The dates are whole
+    days of the programme's calendar (Beijing time), both included; `at` is stored in UTC."""
+
+    actor: str | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def apply(self, query: Select) -> Select:
+        if self.actor:
+            query = query.where(AuditLog.actor == self.actor)
+        if self.action:
+            query = query.where(AuditLog.action == self.action)
+        if self.entity_type:
+            query = query.where(AuditLog.entity_type == self.entity_type)
+        if self.entity_id:
+            query = query.where(AuditLog.entity_id == self.entity_id)
+        if self.date_from:
+            query = query.where(col(AuditLog.at) >= datetime.combine(self.date_from, time.min, PROGRAMME_TZ))
+        if self.date_to:
+            query = query.where(
+                col(AuditLog.at) < datetime.combine(self.date_to + timedelta(days=1), time.min, PROGRAMME_TZ)
+            )
+        return query
+
+
 def list_entries(
-    session: Session, *, entity_type: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    where: AuditFilter | None = None,
+    *,
+    entity_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[AuditLog], int]:
-    query = select(AuditLog)
-    count_query = select(func.count()).select_from(AuditLog)
-    if entity_type:
-        query = query.where(AuditLog.entity_type == entity_type)
-        count_query = count_query.where(AuditLog.entity_type == entity_type)
-    rows = session.exec(query.order_by(col(AuditLog.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), session.exec(count_query).one()
+    """A page of the log, newest first, and how many entries match."""
+    where = where or AuditFilter(entity_type=entity_type)
+    rows = session.exec(where.apply(select(AuditLog)).order_by(col(AuditLog.id).desc()).offset(offset).limit(limit))
+    count = session.exec(where.apply(select(func.count()).select_from(AuditLog))).one()
+    return list(rows.all()), count
+
+
+def iter_entries(session: Session, where: AuditFilter, *, batch: int = 1000) -> Iterator[AuditLog]:
+    """Every matching entry, newest first, read a batch at a time by id (keyset), so an export of a year's log
+    never holds it all; each batch is expunged once read."""
+    last_id: int | None = None
+    while True:
+        query = where.apply(select(AuditLog))
+        if last_id is not None:
+            query = query.where(col(AuditLog.id) < last_id)
+        rows = list(session.exec(query.order_by(col(AuditLog.id).desc()).limit(batch)).all())
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+        if len(rows) < batch:
+            return
+
+
+def list_actors(session: Session) -> list[str]:
+    """The names that appear as actors, for the filter's select box."""
+    return list(session.exec(select(AuditLog.actor).distinct().order_by(col(AuditLog.actor))).all())
+
+
+def list_entity_types(session: Session) -> list[str]:
+    return list(session.exec(select(AuditLog.entity_type).distinct().order_by(col(AuditLog.entity_type))).all())
+
+
+def list_actions(session: Session) -> list[str]:
+    return list(session.exec(select(AuditLog.action).distinct().order_by(col(AuditLog.action))).all())

@@ -13,8 +13,12 @@ FIELD = "field"  # a field's name in forms, validation errors and exports
 DOCUMENT_KIND = "document_kind"
 DOCUMENT_STATUS = "document_status"
 DOCUMENT_REASON = "document_reason"  # why a document was asked for (`policy_issued`, `notice_posted`)
+ACTOR = "actor"  # the system's own actors in the audit log (`system:cli`)
+TOKEN_KIND = "token_kind"  # noqa: S105 - a namespace's name, not a secret
 
 _TABLE: dict[str, dict[str, str]] = {}
+# Which namespace a recorded value is a code of: by `entity.field` (`user.kind`), else by `field` (`role`).
+_VALUES: dict[str, str] = {}
 
 
 def _key(code: object) -> str:
@@ -43,6 +47,16 @@ def table(namespace: str) -> dict[str, str]:
     return dict(_TABLE.get(namespace, {}))
 
 
+def register_values(fields: Mapping[str, str]) -> None:
+    """Says which namespace a field's values are codes of (`{"role": ROLE}`, or `{"user.kind": TOKEN_KIND}` for one
+    entity), so the audit log shows 县扶贫办 where the record holds `county_office`."""
+    _VALUES.update(fields)
+
+
+def value_namespace(entity_type: str, field: str) -> str | None:
+    return _VALUES.get(f"{entity_type}.{field}") or _VALUES.get(field)
+
+
 def missing(namespace: str, codes: Iterable[object]) -> list[str]:
     return sorted({_key(c) for c in codes} - set(_TABLE.get(namespace, {})))
 
@@ -63,6 +77,9 @@ register(
     },
 )
 register(ENTITY, {"user": "用户"})
+register(ACTOR, {"system:cli": "系统（命令行）", "system:seed": "系统（初始化）", "system:demo": "系统（演示数据）"})
+register(TOKEN_KIND, {"session": "网页登录", "api": "接口令牌"})
+register_values({"role": ROLE, "user.kind": TOKEN_KIND})
 register(
     FIELD,
     {
@@ -81,5 +98,18 @@ register(
         "client_secret": "客户端密钥",
         "entity_type": "对象类型",
         "document_id": "文档",
+        "is_active": "是否启用",
+        "kind": "类型",
+        "sessions_revoked": "注销的登录数",
+        "generated": "系统生成密码",
+        "new_password": "新密码",
+        "current_password": "当前密码",
+        "confirm_password": "确认新密码",
+        "actor": "操作人",
+        "action": "操作",
+        "entity_id": "对象编号",
+        "date_from": "开始日期",
+        "date_to": "结束日期",
+        "created": "新建数",
     },
 )
