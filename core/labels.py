@@ -90,6 +90,8 @@ register(
         "county_code": "所属县",
         "insurer_id": "保险公司",
         "limit": "每页条数",
+        "user_id": "用户",
+        "done": "操作结果",
         "offset": "起始位置",
         "next": "登录后前往的页面",
         "grant_type": "授权方式",
