@@ -159,7 +159,7 @@ class LeakyRoster:
         )
 
 
-def leaky_roster(path: Path, county: str = "433124") -> LeakyRoster:
+def leaky_roster(path: Path, county: str = "433124", *, header: Sequence[str] = HEADER) -> LeakyRoster:
     rows = [list(r) for r in generate_rows(12, seed=11, counties=[county])]
     assert [r[3] for r in rows[:3]] == ["户主", "配偶", "之子"] and rows[7][2].endswith("X") and rows[2][5] < "2000"
     good = rows[1][2]
@@ -173,5 +173,5 @@ def leaky_roster(path: Path, county: str = "433124") -> LeakyRoster:
     shifted += id_check_char(shifted)
     rows[4][13] = shifted
     rows.append(list(rows[11]))
-    write_rows(path, rows)
+    write_rows(path, rows, header=header)
     return LeakyRoster(path, bad, legacy, lowercase, rows[11][2], shifted)

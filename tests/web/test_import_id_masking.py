@@ -15,6 +15,7 @@ from core.masking import mask_id_number
 from core.models import Role, User
 from insurance.register import service
 from insurance.register.errors import RegisterNotFoundError
+from insurance.register.roster import COLUMNS
 from tests.builders import bearer, login_page, make_user
 from tests.cover_builders import make_offering_insurer
 from tests.imports.builders import LeakyRoster, import_file, leaky_roster
@@ -57,6 +58,18 @@ def test_the_import_page_issues_api_and_logs_never_show_a_full_id_number_even_to
             assert issues.status_code == 200 and issues.json()["count"] == 5
             assert _leaks(issues.text, roster) == []
     assert _leaks(caplog.text, roster) == []
+
+
+def test_a_roster_with_english_headers_gets_its_ids_masked_and_its_columns_named_in_chinese_on_the_page(
+    client: TestClient, session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    roster = leaky_roster(tmp_path / "r.csv", header=[c.key.upper() for c in COLUMNS])
+    import_id = import_file(engine, roster.path, county_code=HUAYUAN).import_id
+    make_user(session, Role.county_office, username="huayuan", county=HUAYUAN)
+    login_page(client, "huayuan")
+    page = client.get(f"/roster-imports/{import_id}").text
+    assert _leaks(page, roster) == []
+    assert "<td>证件号码</td>" in page and "ID_NUMBER" not in page and "PHONE" not in page
 
 
 def test_only_the_importing_county_office_report_file_has_full_id_numbers(
