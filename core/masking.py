@@ -3,10 +3,14 @@
 import logging
 import re
 
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8,11})([\dXx]{3})(?![0-9A-Za-z])")
+# 6 digits, a middle, 3 characters: 18 (and 17, 19, 20, a number mistyped) or 15 (first generation, which the roster
+# accepts). Never 16, so household numbers stay readable, nor 11 or 12 (phones, village codes). \d also matches
+# full-width digits, which a roster may carry, so the full-width X counts too.
+_ID_RE = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{6}|\d{8,11})([\dXxＸｘ]{3})(?![\dA-Za-z])")
 
 
 def mask_id_number(id_number: str | None) -> str:
+    """The first 6 and last 3 characters of whatever the cell held; a value shorter than 10 is all stars."""
     if not id_number:
         return ""
     if len(id_number) < 10:
@@ -25,18 +29,28 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_ids_in_text(text: str) -> str:
-    """Masks every 15- to 18-character run that looks like an ID number."""
+    """Masks every run that looks like an ID number (15 or 17 to 20 digits, the last may be X)."""
     return _ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
 
 
 class IdMaskingFilter(logging.Filter):
-    """Keeps full ID numbers out of every log line, whatever the caller formatted into it."""
+    """Keeps full ID numbers out of every log line, whatever the caller formatted into it: the message, and the
+    traceback and stack a formatter would append (an exception's text may quote a row, e.g. a database error)."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_ids_in_text(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # A formatter reuses exc_text when set, so the masked traceback is what every handler prints.
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_ids_in_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_ids_in_text(record.stack_info)
         return True
 
 

@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from core.masking import mask_ids_in_text
 from core.settings import Settings
 
 # --- import-roster: other tools rely on its output and exit status ------------------------------------------------
@@ -30,7 +31,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     from insurance.register.roster import RosterUnreadable
     from insurance.register.roster_import import iter_issues, run_import
     from insurance.register.roster_options import ImportOptions
-    from insurance.register.roster_report import write_report
+    from insurance.register.roster_report import for_readers, write_report
 
     path = Path(args.path)
     if not path.is_file():
@@ -50,8 +51,9 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     except RosterUnreadable as exc:
         return _unusable(args, exc.code, exc.message, exc.column)
     except Exception as exc:  # noqa: BLE001 - reported, with exit status 1, never a traceback to the clerk
+        # An exception's text may quote a row (a database error names the duplicate key): IDs are masked in it.
         print(
-            f"导入失败，花名册未作任何修改: {type(exc).__name__}: {exc}",
+            f"导入失败，花名册未作任何修改: {type(exc).__name__}: {mask_ids_in_text(str(exc))}",
             file=sys.stderr,
         )
         return 1
@@ -60,11 +62,12 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
     counts = outcome.counts
     with engine.connect() as connection:
         if args.report:
-            write_report(Path(args.report), iter_issues(connection, outcome.import_id))
+            # The report file goes to whoever ran the import, the importing office: its value column keeps full IDs.
+            write_report(Path(args.report), for_readers(iter_issues(connection, outcome.import_id), full_ids=True))
         errors = (
             [
                 {"row": i["row"], "column": i["column"], "code": i["code"], "message": i["message"]}
-                for i in iter_issues(connection, outcome.import_id, errors_only=True)
+                for i in for_readers(iter_issues(connection, outcome.import_id, errors_only=True), full_ids=False)
             ]
             if args.json
             else []
@@ -110,6 +113,7 @@ def cmd_import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _unusable(args: argparse.Namespace, code: str, message: str, column: str | None = None) -> int:
+    message = mask_ids_in_text(message)  # a header or a file name may quote an ID; the terminal gets it masked
     print(f"无法导入: {message}", file=sys.stderr)
     if args.json:
         print(json.dumps({"error": {"code": code, "message": message, "column": column}}, ensure_ascii=False))

@@ -16,12 +16,12 @@ from core.masking import mask_id_number
 from core.models import Role, User
 from core.queue import JobQueue
 from core.schemas import Page
-from insurance.register import service
+from insurance.register import scope, service
 from insurance.register.deps import CurrentDivision, CurrentHousehold, CurrentImport
 from insurance.register.errors import RegisterNotFoundError
 from insurance.register.models import Division, Household, Member, RosterImport
 from insurance.register.roster_import import IMPORT_JOB, IMPORT_TIMEOUT, PROGRESS_KEY, import_job_id, iter_issues
-from insurance.register.roster_report import iter_report_csv, write_report_xlsx
+from insurance.register.roster_report import for_reader, for_readers, iter_report_csv, write_report_xlsx
 from insurance.register.schemas import (
     DivisionDetail,
     DivisionPublic,
@@ -191,21 +191,25 @@ def read_import_issues(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[ImportIssuePublic]:
+    """The issues with ID numbers masked for every reader: only the importing office's report file has them whole."""
     rows, count = service.list_import_issues(
         session, record.id or 0, errors_only=errors_only, limit=limit, offset=offset
     )
-    return Page(data=[ImportIssuePublic.model_validate(r, from_attributes=True) for r in rows], count=count)
+    return Page(data=[ImportIssuePublic(**for_reader(r.model_dump(), full_ids=False)) for r in rows], count=count)
 
 
 @router.get("/roster-imports/{import_id}/report.{fmt}", summary="The row-level report as CSV or XLSX")
-def download_report(record: CurrentImport, fmt: str, engine: EngineDep) -> Response:
+def download_report(record: CurrentImport, fmt: str, engine: EngineDep, user: CurrentUser) -> Response:
+    """Full ID numbers (in the value column) for the importing office only; anyone else who may read the import gets
+    them masked."""
     import_id = record.id or 0
+    full_ids = scope.is_importing_office(user, record.county_code)
     stem = f"导入报告-{record.id}-{record.filename.rsplit('.', 1)[0]}"
     if fmt == "csv":
 
         def chunks() -> Iterator[bytes]:
             with engine.connect() as connection:
-                for chunk in iter_report_csv(iter_issues(connection, import_id)):
+                for chunk in iter_report_csv(for_readers(iter_issues(connection, import_id), full_ids=full_ids)):
                     yield chunk.encode("utf-8")
 
         return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=_attachment(f"{stem}.csv"))
@@ -214,7 +218,7 @@ def download_report(record: CurrentImport, fmt: str, engine: EngineDep) -> Respo
         with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
             path = Path(handle.name)
         with engine.connect() as connection:
-            write_report_xlsx(path, iter_issues(connection, import_id))
+            write_report_xlsx(path, for_readers(iter_issues(connection, import_id), full_ids=full_ids))
         return FileResponse(
             path,
             headers=_attachment(f"{stem}.xlsx"),

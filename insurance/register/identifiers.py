@@ -22,7 +22,7 @@ def id_check_char(first17: str) -> str:
 
 @dataclass(frozen=True)
 class IdProblem:
-    """A stable code and a Chinese message a county clerk understands (English alongside)."""
+    """A stable code and a Chinese message a county clerk understands, naming the number only masked."""
 
     code: str
     message: str
@@ -47,6 +47,14 @@ class IdResult:
         return self.ok and bool(self.fixes)
 
 
+def masked(raw: str) -> str:
+    """The value as pages show it (first 6 and last 3 characters), for a message: core.masking.mask_id_number's rule,
+    repeated because a rule module imports nothing of core (a test keeps the two the same)."""
+    if len(raw) < 10:
+        return "*" * len(raw)
+    return raw[:6] + "*" * (len(raw) - 9) + raw[-3:]
+
+
 def _strip_spaces(text: str) -> str:
     """Removes every whitespace character, ASCII or not (U+3000 included), anywhere in the text."""
     return "".join(text.split())
@@ -60,8 +68,13 @@ def _parse_date(yyyymmdd: str) -> date | None:
 
 
 def validate_id_number(raw: str | None, *, today: date) -> IdResult:
-    """Validates per GB 11643-1999 and normalises the fixable forms (spaces, full-width, lower-case x, 15 digits)."""
+    """Validates per GB 11643-1999 and normalises the fixable forms (spaces, full-width, lower-case x, 15 digits).
+
+    A problem's message names the number masked as the pages mask it (first 6, last 3) and never quotes its middle
+    (the birth date): messages reach pages, the API, exports and logs, where only the masked form may go.
+    """
     original = raw or ""
+    shown = masked(original)
     result = IdResult(original=original)
     text = _strip_spaces(original)
     if text != original:
@@ -79,43 +92,36 @@ def validate_id_number(raw: str | None, *, today: date) -> IdResult:
     if not text.isdigit() and text.replace(".", "").replace("E", "").replace("+", "").isdigit():
         result.problem = IdProblem(
             "excel_scientific",
-            f"证件号码“{original}”被表格软件显示为科学计数法，位数已丢失，无法恢复 "
-            "(ID number was mangled into scientific notation; digits are lost)",
+            f"证件号码“{shown}”被表格软件显示为科学计数法，位数已丢失，无法恢复",
         )
         return result
     if len(text) == 15 and text.isdigit():
         birth = _parse_date("19" + text[6:12])
         if birth is None:
-            result.problem = IdProblem("bad_birth_date", f"证件号码“{original}”中的出生日期不存在")
+            result.problem = IdProblem("bad_birth_date", f"证件号码“{shown}”中的出生日期不存在")
             return result
         first17 = text[:6] + "19" + text[6:]
         result.legacy = text
         result.fixes.append("legacy_15_digit_id")
         text = first17 + id_check_char(first17)
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        result.problem = IdProblem("bad_id_format", f"证件号码“{original}”应为18位（末位可为X）")
+        result.problem = IdProblem("bad_id_format", f"证件号码“{shown}”应为18位（末位可为X）")
         return result
     if not 11 <= int(text[:2]) <= 65:
-        result.problem = IdProblem("bad_id_address", f"证件号码“{original}”的地址码无效")
+        result.problem = IdProblem("bad_id_address", f"证件号码“{shown}”的地址码无效")
         return result
     birth = _parse_date(text[6:14])
     if birth is None:
-        result.problem = IdProblem(
-            "bad_birth_date",
-            f"证件号码“{original}”中的出生日期 {text[6:14]} 不存在",
-        )
+        result.problem = IdProblem("bad_birth_date", f"证件号码“{shown}”中的出生日期不存在")
         return result
     if birth > today:
-        result.problem = IdProblem(
-            "future_birth_date",
-            f"证件号码“{original}”中的出生日期 {birth.isoformat()} 晚于今天",
-        )
+        result.problem = IdProblem("future_birth_date", f"证件号码“{shown}”中的出生日期晚于今天")
         return result
     if birth < MIN_BIRTH_DATE:
-        result.problem = IdProblem("bad_birth_date", f"证件号码“{original}”中的出生日期早于1900年")
+        result.problem = IdProblem("bad_birth_date", f"证件号码“{shown}”中的出生日期早于1900年")
         return result
     if id_check_char(text[:17]) != text[17]:
-        result.problem = IdProblem("bad_checksum", f"证件号码“{original}”的校验位错误")
+        result.problem = IdProblem("bad_checksum", f"证件号码“{shown}”的校验位错误")
         return result
     result.value = text
     result.birth_date = birth

@@ -12,7 +12,8 @@ from insurance.register import scope, service
 from insurance.register.api import import_public, submit_import
 from insurance.register.deps import CurrentDivision, CurrentImport
 from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS, POVERTY_ATTRIBUTE_LABELS
-from insurance.register.roster import POVERTY_CAUSES
+from insurance.register.roster import POVERTY_CAUSES, column_of
+from insurance.register.roster_report import for_reader
 
 router = APIRouter(include_in_schema=False)
 CAUSE_LABELS = {code: label for label, code in POVERTY_CAUSES.items()}
@@ -104,7 +105,14 @@ def upload_roster(
 def import_page(
     record: CurrentImport, request: Request, session: SessionDep, user: CurrentUser, queue: QueueDep
 ) -> HTMLResponse:
-    issues, issue_count = service.list_import_issues(session, record.id or 0, errors_only=True, limit=200)
+    """The rejected rows, ID numbers masked for every reader (the importing office too: only its report file has them
+    whole), each column named by its Chinese header even when the file used the English alias."""
+    rows, issue_count = service.list_import_issues(session, record.id or 0, errors_only=True, limit=200)
+    issues = []
+    for row in rows:
+        issue = for_reader(row.model_dump(), full_ids=False)
+        column = column_of(issue["column"])
+        issues.append({**issue, "column": column.header if column else issue["column"]})
     return render(
         request,
         "pages/import.html",

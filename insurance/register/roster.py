@@ -56,8 +56,9 @@ RELATIONS: dict[str, str | None] = {
     "其他": None,
 }
 HEAD_RELATION = "户主"
-# An ID already used by an earlier accepted row: the message around the ID, the first row, the first row again.
-DUPLICATE_ID_PARTS = ("证件号码 ", " 与第 ", " 行重复 (ID number already used by row ", ")")
+# An ID already used by an earlier accepted row: the message before and after that row's number. It never quotes the
+# ID itself (the value column holds it, masked for every reader but the importing office's report file).
+DUPLICATE_ID_PARTS = ("证件号码与第 ", " 行重复")
 # A household without exactly one head is refused whole: (code, message before and after its household number).
 HEAD_PROBLEMS: dict[str, tuple[str, str]] = {
     "no_head": ("户 ", " 没有户主，整户未导入"),
@@ -141,6 +142,15 @@ class HeaderMap:
 
     def header_of(self, key: str) -> str:
         return self.headers.get(key) or _BY_ALIAS[key].header
+
+
+def column_of(header: str | None) -> Column | None:
+    """The known column a header names, as map_header reads it (the Chinese header, or the English alias in any
+    case); None for an unknown one. The report keeps the header as written; readers ask which column it was."""
+    if not header:
+        return None
+    text = header.replace("\ufeff", "").strip()
+    return _BY_HEADER.get(text) or _BY_ALIAS.get(text.lower())
 
 
 def map_header(cells: list[str]) -> HeaderMap:

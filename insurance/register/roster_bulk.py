@@ -393,8 +393,8 @@ def refuse_twins(
         if first == row_no:
             yield row_no, item, canonical
             continue
-        before, middle, again, after = DUPLICATE_ID_PARTS
-        message = f"{before}{id_number}{middle}{first}{again}{first}{after}"
+        before, after = DUPLICATE_ID_PARTS
+        message = f"{before}{first}{after}"
         add_issue((row_no, id_header, "duplicate_id_in_file", "error", message, id_number, household_no))
         problem = Problem("id_number", "duplicate_id_in_file", message, id_number)
         yield row_no, Checked(row_no, household_no, relation, id_number, None, problem), False

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from core.masking import mask_ids_in_text
 from insurance.register.identifiers import ID_CHECK_CHARS, MIN_BIRTH_DATE, validate_id_number
 from insurance.register.roster import COLUMNS, HOUSEHOLD_TYPES, POVERTY_CAUSES, RELATIONS, HeaderMap, LineCheck
 
@@ -149,13 +150,15 @@ def check_record(
     fixes: list[Fix] = []
 
     def refuse(key: str, code: str, message: str, value: str | None, id_number: str | None = None) -> Checked:
+        # A message quotes the cell, and a cell of another column may hold an ID number (a row shifted by one
+        # column): the message is stored masked, so no reader of it (page, API, export, log) sees the number.
         return Checked(
             row_no,
             household_no[: MAX_LENGTHS["household_no"]],
             relation[: MAX_LENGTHS["relation"]],
             id_number,
             None,
-            Problem(key, code, message[:480], value),
+            Problem(key, code, mask_ids_in_text(message)[:480], value),
             fixes,
         )
 

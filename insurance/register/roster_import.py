@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from core import audit, queue
 from core.db import for_writing, utcnow
+from core.masking import mask_ids_in_text
 from insurance.register import events
 from insurance.register.models import ImportStatus, RosterImport
 from insurance.register.roster import HeaderMap, RosterFile, RosterUnreadable, open_roster
@@ -106,7 +107,8 @@ def run_import(engine: Engine, path: Path, options: ImportOptions, import_id: in
     try:
         return _run(engine, path, options, import_id, sha256)
     except RosterUnreadable as exc:
-        queue.mark_failed(engine, RosterImport.__table__, import_id, exc.message)
+        # The page and the API show this message; a header it quotes may hold an ID, so it is stored masked.
+        queue.mark_failed(engine, RosterImport.__table__, import_id, mask_ids_in_text(exc.message))
         raise
     except Exception as exc:
         queue.mark_failed(

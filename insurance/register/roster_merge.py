@@ -50,8 +50,7 @@ def check_whole_file(connection: Connection, header: HeaderMap, county_code: str
             text(
                 "INSERT INTO roster_stage_issue (row_no, col, code, severity, message, value, household_no) "
                 "SELECT d.row_no, :col, 'duplicate_id_in_file', 'error', "
-                ":dup_1 || d.id_number || :dup_2 || CAST(d.first_row AS VARCHAR(12)) || "
-                ":dup_3 || CAST(d.first_row AS VARCHAR(12)) || :dup_4, "
+                ":dup_1 || CAST(d.first_row AS VARCHAR(12)) || :dup_2, "
                 "d.id_number, d.household_no FROM ("
                 "  SELECT row_no, id_number, household_no, MIN(row_no) OVER (PARTITION BY id_number) AS first_row "
                 "  FROM roster_stage WHERE ok) d WHERE d.row_no > d.first_row"

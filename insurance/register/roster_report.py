@@ -1,10 +1,14 @@
-"""The row-level report of a roster import, as CSV (UTF-8 with BOM, so spreadsheet programs read it) or XLSX."""
+"""The row-level report of a roster import, as CSV (UTF-8 with BOM, so spreadsheet programs read it) or XLSX, and
+what each reader may see of its rows."""
 
 import csv
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from core.masking import mask_id_number, mask_ids_in_text
+from insurance.register.roster import column_of
 
 REPORT_HEADERS = (
     "行号 row",
@@ -17,6 +21,29 @@ REPORT_HEADERS = (
 )
 REPORT_KEYS = ("row", "column", "code", "severity", "message", "value", "household_no")
 SEVERITY_LABELS = {"error": "拒绝 rejected", "fixed": "已修正 normalised", "note": "提示 note"}
+
+
+def for_reader(issue: dict[str, Any], *, full_ids: bool) -> dict[str, Any]:
+    """An issue as one reader may see it. Only the importing office's report file has full ID numbers (full_ids),
+    in the value column, so that the office can correct its source; every other reader (the pages, the API,
+    another office's download) gets the value masked as the pages mask it, and any ID-like run in a value or a
+    household number masked too (a row shifted by a column puts an ID there). Messages are masked for everyone:
+    they are stored masked, and this also covers rows stored before they were."""
+    seen = dict(issue)
+    seen["message"] = mask_ids_in_text(issue.get("message") or "")
+    if not full_ids:
+        value = issue.get("value")
+        if value:
+            column = column_of(issue.get("column"))
+            seen["value"] = mask_id_number(value) if column and column.key == "id_number" else mask_ids_in_text(value)
+        if issue.get("household_no"):
+            seen["household_no"] = mask_ids_in_text(issue["household_no"])
+    return seen
+
+
+def for_readers(issues: Iterable[dict[str, Any]], *, full_ids: bool) -> Iterator[dict[str, Any]]:
+    for issue in issues:
+        yield for_reader(issue, full_ids=full_ids)
 
 
 def _cells(issue: dict[str, Any]) -> list[Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from core.masking import mask_id_number
 from insurance.register.roster import (
     HOUSEHOLD_TYPES,
     POVERTY_CAUSES,
@@ -334,13 +335,15 @@ def _row_issues(checked: Checked, header: HeaderMap, issues: Issues) -> None:
             )
         )
     for fix in checked.fixes if checked.values is not None else ():
+        # An ID's fix is told masked, both forms: the message reaches every reader of the report.
+        show = mask_id_number if fix.column == "id_number" else str
         issues.add(
             (
                 checked.row_no,
                 header.header_of(fix.column),
                 fix.code,
                 "fixed",
-                f"“{fix.value}”已修正为“{fix.fixed}”",
+                f"“{show(fix.value)}”已修正为“{show(fix.fixed)}”",
                 _short(fix.value),
                 checked.household_no,
             )

@@ -56,3 +56,16 @@ def within(query: Any, user: User, county_code: Any) -> Any:
     """The query narrowed to the user's register (see county_condition)."""
     condition = county_condition(user, county_code)
     return query if condition is None else query.where(condition)
+
+
+def is_importing_office(user: User, import_county_code: str | None) -> bool:
+    """Whether the user is the office whose roster import it is: the county office of the import's county, or the
+    province office for an import of the whole province (no county: an upload by the province office or the
+    admin, or the command line). Only that office's report file carries full ID numbers; everyone else, the
+    admin and insurers included, reads them masked."""
+    if user.role == Role.county_office:
+        prefix = county_prefix(user)
+        return prefix is not None and import_county_code == prefix
+    if user.role == Role.province_office:
+        return import_county_code is None
+    return False

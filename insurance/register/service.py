@@ -323,8 +323,8 @@ def list_imports(session: Session, user: User, *, limit: int = 50, offset: int =
     count_query = select(func.count()).select_from(RosterImport)
     prefix = county_prefix(user)
     condition: Any = None
-    if not may_import_rosters(user):
-        condition = false()
+    if not may_import_rosters(user) or (user.role == Role.county_office and not prefix):
+        condition = false()  # a county office without a county reads no import, not every one
     elif prefix:
         condition = RosterImport.county_code == prefix
     if condition is not None:
@@ -335,9 +335,13 @@ def list_imports(session: Session, user: User, *, limit: int = 50, offset: int =
 
 
 def get_import(session: Session, user: User, import_id: int) -> RosterImport:
+    """An import the user may read (its page, issues and report): a county office its county's imports, the province
+    office and the admin every import; anyone else, or another county, 404. What the reader sees of ID numbers is
+    scope.is_importing_office's question."""
     row = session.get(RosterImport, import_id)
     prefix = county_prefix(user)
-    if row is None or not may_import_rosters(user) or (prefix and row.county_code != prefix):
+    county_office = user.role == Role.county_office
+    if row is None or not may_import_rosters(user) or (county_office and (not prefix or row.county_code != prefix)):
         raise RegisterNotFoundError("导入记录不存在", code=RegisterCode.import_not_found, field="id")
     return row
 

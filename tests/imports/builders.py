@@ -2,6 +2,7 @@
 
 import csv
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core.audit import Actor
+from insurance.demo.roster import generate_rows
+from insurance.register.identifiers import ID_CHECK_CHARS, id_check_char
 from insurance.register.roster import COLUMNS
 from insurance.register.roster_import import run_import
 from insurance.register.roster_options import ImportOptions, ImportOutcome
@@ -128,3 +131,47 @@ def same_register_both_ways(
     after = register_schema(engine)
     assert after["definitions"] == schema["definitions"]  # every index and constraint back, validated
     return expected_run, run, {"before": schema["oids"], "after": after["oids"]}
+
+
+@dataclass(frozen=True)
+class LeakyRoster:
+    """A small roster of one county whose report must quote ID numbers, with the numbers it holds in full."""
+
+    path: Path
+    bad_checksum: str  # refused: the check character is wrong
+    legacy: str  # the 18-digit form of a 15-digit ID (fixed)
+    lowercase: str  # an ID written with a lower-case x (fixed)
+    duplicate: str  # listed twice (the second refused)
+    shifted: str  # a valid ID typed into the phone column (refused)
+
+    @property
+    def full_numbers(self) -> tuple[str, ...]:
+        """Every full number the file holds that the report speaks of, in each form the file writes it."""
+        legacy15 = self.legacy[:6] + self.legacy[8:17]
+        return (
+            self.bad_checksum,
+            self.legacy,
+            legacy15,
+            self.lowercase,
+            self.lowercase.lower(),
+            self.duplicate,
+            self.shifted,
+        )
+
+
+def leaky_roster(path: Path, county: str = "433124", *, header: Sequence[str] = HEADER) -> LeakyRoster:
+    rows = [list(r) for r in generate_rows(12, seed=11, counties=[county])]
+    assert [r[3] for r in rows[:3]] == ["户主", "配偶", "之子"] and rows[7][2].endswith("X") and rows[2][5] < "2000"
+    good = rows[1][2]
+    bad = good[:17] + ID_CHECK_CHARS[(ID_CHECK_CHARS.index(good[17]) + 1) % 11]
+    rows[1][2] = bad
+    legacy = rows[2][2]
+    rows[2][2] = legacy[:6] + legacy[8:17]
+    lowercase = rows[7][2]
+    rows[7][2] = lowercase.lower()
+    shifted = county + "19900101123"
+    shifted += id_check_char(shifted)
+    rows[4][13] = shifted
+    rows.append(list(rows[11]))
+    write_rows(path, rows, header=header)
+    return LeakyRoster(path, bad, legacy, lowercase, rows[11][2], shifted)
