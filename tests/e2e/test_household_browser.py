@@ -59,6 +59,9 @@ def test_the_household_page_before_the_period_says_not_yet_in_force_from_the_sta
         "SELECT c.short_code FROM certificate c JOIN household h ON h.id = c.household_id WHERE h.household_no = :h",
         h=household_no,
     )[0].short_code
+    page.goto(f"{live_server}/login")
+    expect(page.get_by_role("link", name="保险凭证真伪核验")).to_have_attribute("href", "/verify")
+    page.screenshot(path=str(tmp_path / "login.png"))
     log_in(page, live_server)
 
     page.goto(f"{live_server}/households/{household_no}")
