@@ -20,6 +20,7 @@ R = TypeVar("R")
 
 STATE_LABELS = {
     "genuine": "真实有效",
+    "not_started": "真实有效，尚未生效",
     "superseded": "已被新版本取代",
     "revoked": "已作废",
     "forged": "验证失败：伪造或被篡改",

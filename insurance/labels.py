@@ -102,6 +102,16 @@ labels.register(
         "reissue": "补发",
     },
 )
+# What a finished document request notes when it printed nothing (insurance.certificates.kinds).
+DOCUMENT_NOTE = "document_note"
+labels.register(
+    DOCUMENT_NOTE,
+    {
+        "revoked": "本户已无保障，凭证作废，未打印",
+        "no cover": "本户无保障，未打印",
+        "unchanged": "凭证内容未变，沿用已打印的版本",
+    },
+)
 labels.register(
     labels.FIELD,
     {

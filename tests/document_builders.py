@@ -2,6 +2,7 @@
 function run in this process on everything due."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -12,16 +13,18 @@ import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover li
 from core import documents, pdf
 from core.settings import Settings
 from insurance.certificates.models import Certificate
+from insurance.cover import lifecycle
 from insurance.cover.models import Policy
 from tests.cover_builders import (
+    YEAR,
     Cast,
     Register,
     enrol,
     fetch,
-    issue,
     make_cast,
     make_group_policy,
     make_register,
+    post_all_notices,
     settle,
 )
 
@@ -35,12 +38,13 @@ class Issued:
     policy: Policy
 
 
-def issued_policy(session: Session, engine: Engine, tmp_path: Path, members: int = 120) -> Issued:
-    """A Huayuan register, a 2026 family policy enrolled and issued, one head renamed with rare characters."""
+def issued_policy(session: Session, engine: Engine, tmp_path: Path, members: int = 120, *, year: int = YEAR) -> Issued:
+    """A Huayuan register, a family policy of `year` (2026 by default) enrolled and issued in the December before
+    its period, one head renamed with rare characters."""
     cast = make_cast(session)
     register = make_register(engine, tmp_path, members)
-    policy = make_group_policy(session, cast.handler)
-    enrol(session, policy)
+    policy = make_group_policy(session, cast.handler, year=year)
+    enrol(session, policy, on=date(year - 1, 12, 15))
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -50,7 +54,9 @@ def issued_policy(session: Session, engine: Engine, tmp_path: Path, members: int
             {"name": RARE_NAME},
         )
     settle(session)
-    issue(session, cast, policy)
+    posted_on = date(year - 1, 12, 16)  # the next day; its window closes 7 days later (tests.cover_builders.issue)
+    post_all_notices(session, cast.supervisor, policy, posted_on)
+    lifecycle.issue_policy(session, cast.supervisor, policy.policy_no, posted_on + timedelta(days=8))
     settle(session)
     return Issued(cast, register, policy)
 

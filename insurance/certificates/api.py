@@ -72,15 +72,31 @@ def retry_documents(policy: CurrentPolicy, data: RetryRequest, session: SessionD
     return RetryPublic(retried=retried)
 
 
-@router.get("/documents/{document_id}/pdf", summary="A finished PDF (certificate, booklet or notice)")
+def _pdf_response(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+@router.get(
+    "/documents/{document_id}/pdf",
+    summary="A finished PDF (a booklet, a notice, or one household's certificate: its own pages only)",
+)
 def download_document(document_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     document, _ = certificates_service.get_document(session, user, document_id)
-    key = certificates_service.require_done(document)
-    data = get_store(settings).get(key)
-    name = key.rsplit("/", 1)[-1]
-    return Response(
-        data, media_type="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"}
-    )
+    stored = certificates_service.document_pdf(session, document)
+    return _pdf_response(stored.read(get_store(settings)), stored.filename)
+
+
+@router.get("/certificates/{certificate_id}/pdf", summary="One household's certificate (one version) as a PDF")
+def download_certificate(
+    certificate_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> Response:
+    certificate = certificates_service.get_certificate(session, user, certificate_id)
+    stored = certificates_service.certificate_pdf(session, certificate)
+    return _pdf_response(stored.read(get_store(settings)), stored.filename)
 
 
 def get_verify_limiter(request: Request, settings: SettingsDep) -> RateLimiter:

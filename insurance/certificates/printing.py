@@ -12,6 +12,7 @@ from core import signing
 from core.settings import Settings
 from core.templating import render_print
 from insurance.certificates.models import Certificate
+from insurance.certificates.slicing import SIGN_OFF_ANCHOR, certificate_anchor
 from insurance.certificates.statements import DIGEST_CHARS, NOTICE_CODE, canonical, place_names, policy_header
 from insurance.cover.models import (
     EnrolmentNotice,
@@ -39,6 +40,7 @@ def certificate_view(settings: Settings, certificate: Certificate) -> dict[str, 
         "short_code": signing.format_short_code(certificate.short_code),
         "qr": qr_data_uri(verification_url(settings, certificate.code)),
         "verify_base": f"{settings.effective_public_base_url}/verify",
+        "anchor": certificate_anchor(certificate.certificate_no),  # where a booklet's household pages start
     }
 
 
@@ -49,7 +51,9 @@ def certificate_html(settings: Settings, certificate: Certificate) -> str:
 def booklet_html(settings: Settings, village: dict[str, Any], certificates: list[Certificate]) -> str:
     """The booklet's cover shows the policy as its certificates state it (every one states the same policy)."""
     views = [certificate_view(settings, c) for c in certificates]
-    return render_print("print/booklet.html", policy=views[0], village=village, certificates=views)
+    return render_print(
+        "print/booklet.html", policy=views[0], village=village, certificates=views, sign_off_anchor=SIGN_OFF_ANCHOR
+    )
 
 
 # --- notices --------------------------------------------------------------------------------------------------------

@@ -46,7 +46,10 @@ class RetryPublic(BaseModel):
 class VerificationPublic(BaseModel):
     """What anyone may see about a code: never a full name or ID number."""
 
-    state: str = Field(description="genuine | superseded | revoked | forged | not_found")
+    state: str = Field(
+        description="genuine | not_started (genuine, cover begins on cover_from) | superseded | revoked | forged | "
+        "not_found"
+    )
     state_label: str
     kind: str
     certificate_no: str
@@ -66,3 +69,4 @@ class VerificationPublic(BaseModel):
     posted_on: str
     objection_until: str
     households: int | None
+    cover_from: str = Field(description="a certificate's first day of cover (YYYY-MM-DD)")

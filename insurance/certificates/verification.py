@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core import verification
+from core.db import local_today
 from core.masking import mask_name
 from core.settings import Settings
 from insurance.certificates.models import Certificate, CertificateStatus
@@ -22,9 +23,10 @@ from insurance.cover.models import (
 
 @dataclass
 class Verification:
-    """What the public page says about a code: genuine, superseded, revoked, forged or not found."""
+    """What the public page says about a code: genuine, genuine but not yet in force, superseded, revoked, forged or
+    not found."""
 
-    state: str  # genuine | superseded | revoked | forged | not_found
+    state: str  # genuine | not_started | superseded | revoked | forged | not_found
     kind: str = ""  # certificate | notice
     certificate_no: str = ""
     version: int | None = None
@@ -43,6 +45,14 @@ class Verification:
     posted_on: str = ""
     objection_until: str = ""
     households: int | None = None
+    cover_from: str = ""  # the first day of cover, for a certificate whose cover starts after today
+
+
+def cover_from(statement: dict[str, Any]) -> str:
+    """The first day any line of the certificate covers (its members' or objects' cover start, else the period's)."""
+    lines = [*statement.get("members", []), *statement.get("objects", [])]
+    starts = [line["cover_start"] for line in lines if line.get("cover_start") and not line.get("ended")]
+    return min(starts) if starts else statement.get("period_start", "")
 
 
 def verify(session: Session, settings: Settings, text: str) -> Verification:
@@ -72,6 +82,8 @@ def _by_short_code(session: Session, short: str) -> Verification | None:
 
 
 def _describe(session: Session, certificate: Certificate) -> Verification:
+    """A current certificate whose cover starts after today (a 2027 policy checked in 2026) is genuine but not yet
+    in force: the page says from when, rather than letting a household believe it is covered already."""
     statement = certificate.statement
     latest = last_version(session, certificate.certificate_no)
     state = {
@@ -79,6 +91,9 @@ def _describe(session: Session, certificate: Certificate) -> Verification:
         CertificateStatus.superseded: "superseded",
         CertificateStatus.revoked: "revoked",
     }[certificate.status]
+    starts = cover_from(statement)
+    if state == "genuine" and starts > local_today().isoformat():
+        state = "not_started"
     return Verification(
         state=state,
         kind="certificate",
@@ -103,6 +118,7 @@ def _describe(session: Session, certificate: Certificate) -> Verification:
         ],
         covers=list(statement.get("covers", [])),
         objects=list(statement.get("objects", [])),
+        cover_from=starts,
     )
 
 

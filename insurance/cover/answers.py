@@ -109,3 +109,59 @@ def household_cover(
         [MemberCoverRow(m, c, p, insurer, product) for m, c, p, insurer, product in rows],
         [(o, p) for o, p in objects],
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a member stands on a day across the cover lines the user sees: covered, or why not (a CoverReason,
+    labelled `cover_reason`), with the first day of a line that has not started yet."""
+
+    reason: eligibility.CoverReason
+    policy_no: str | None = None
+    cover_start: date | None = None
+
+    @property
+    def covered(self) -> bool:
+        return self.reason == eligibility.CoverReason.covered
+
+
+# For a page read today, a line yet to start says more than one that ended; otherwise the cover answer's order.
+_STANDING_RANK = [
+    eligibility.CoverReason.not_started,
+    eligibility.CoverReason.ended,
+    eligibility.CoverReason.cancelled,
+    eligibility.CoverReason.policy_not_in_force,
+]
+
+
+def _line_standing(line: eligibility.CoverLine, on: date) -> Standing:
+    """The cover answer's checks before the peril (eligibility._answer_line): the household page asks about no
+    peril, only whether the member has cover at all on the day."""
+    if line.cancelled:
+        return Standing(eligibility.CoverReason.cancelled, line.policy_no)
+    if not line.policy_in_force:
+        return Standing(eligibility.CoverReason.policy_not_in_force, line.policy_no, line.cover_start)
+    if on < line.cover_start:
+        return Standing(eligibility.CoverReason.not_started, line.policy_no, line.cover_start)
+    if on > line.cover_end:
+        return Standing(eligibility.CoverReason.ended, line.policy_no)
+    return Standing(eligibility.CoverReason.covered, line.policy_no)
+
+
+def household_standing(rows: list[MemberCoverRow], members: list[Member], on: date) -> dict[int, Standing]:
+    """Each member's standing on `on`, from the rows household_cover found (the user's policies only), so a clerk sees
+    why a member has no cover: none at all, not issued yet, not started (from when), ended or cancelled."""
+    lines: dict[int, list[eligibility.CoverLine]] = {}
+    for row in rows:
+        lines.setdefault(row.member.id or 0, []).append(_cover_line(row.policy, row.coverage, ()))
+    standing = {}
+    for member in members:
+        answers = [_line_standing(line, on) for line in lines.get(member.id or 0, [])]
+        covering = [a for a in answers if a.covered]
+        if covering:
+            standing[member.id or 0] = covering[0]
+        elif answers:
+            standing[member.id or 0] = min(answers, key=lambda a: _STANDING_RANK.index(a.reason))
+        else:
+            standing[member.id or 0] = Standing(eligibility.CoverReason.no_cover)
+    return standing

@@ -1,4 +1,5 @@
-"""The cover pages: products, policies (new, enrol, notices, issue), notices and their objections."""
+"""The cover pages: products, policies (new, enrol, notices, issue), notices and their objections. (The household
+page shows certificates too, so it lives with them: insurance.certificates.pages.)"""
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,7 @@ from core.errors import DomainError
 from core.models import Role, User
 from core.queue import JobQueue
 from core.templating import render
-from insurance.cover import answers, catalogue, industry, insurers, lifecycle, notices, policies
+from insurance.cover import catalogue, industry, insurers, lifecycle, notices, policies
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover.api import enqueue_enrolment, enrolment_public
 from insurance.cover.deps import CurrentPolicy
@@ -34,9 +35,7 @@ from insurance.cover.models import (
 )
 from insurance.cover.schemas import GroupPolicyCreate
 from insurance.register import service as register_service
-from insurance.register.deps import CurrentHousehold
 from insurance.register.models import MEMBER_STATUS_LABELS
-from insurance.register.pages import LABELS
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -255,23 +254,4 @@ def notice_page(
         objections=objections,
         insurer=register_service.get_insurer(session, policy.insurer_id),
         labels=COVER_LABELS,
-    )
-
-
-@router.get("/households/{household_no}", response_class=HTMLResponse)
-def household_page(
-    household: CurrentHousehold, request: Request, session: SessionDep, user: CurrentUser
-) -> HTMLResponse:
-    village = register_service.get_division(session, user, household.village_code)
-    return render(
-        request,
-        "pages/household.html",
-        user,
-        household=household,
-        members=register_service.list_members(session, household),
-        village=village,
-        path=register_service.division_path(session, user, village),
-        labels=LABELS,
-        cover=answers.household_cover(session, user, household),
-        cover_labels=COVER_LABELS,
     )
