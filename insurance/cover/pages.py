@@ -1,4 +1,5 @@
-"""The cover pages: products, policies (new, enrol, notices, issue), notices and their objections."""
+"""The cover pages: products, policies (new group or industry policies, enrol, notices, issue, cancel, renew),
+notices and their objections."""
 
 import re
 from datetime import date
@@ -180,7 +181,11 @@ def _policy_page(
         objects=objects,
         object_villages=notices.village_names(session, [o.village_code for o, _ in objects]),
         perils=_in_order({p for b in catalogue.list_benefits(session, policy.product_version_id) for p in b.perils}),
-        renewed_from=policies.policy_numbers(session, [policy.renewed_from_id or 0]).get(policy.renewed_from_id or 0),
+        renewed_from=(
+            policies.policy_numbers(session, [policy.renewed_from_id])[policy.renewed_from_id]
+            if policy.renewed_from_id
+            else None
+        ),
         renewal=lifecycle.find_renewal(session, policy) if policy.kind == ProductKind.family else None,
         cancellation=lifecycle.cancellation(session, policy),
         failed_form=failed_form,
