@@ -29,6 +29,8 @@ UNIT = "unit"
 MEMBER_STATUS = "member_status"
 DIVISION_LEVEL = "division_level"
 CERTIFICATE_STATUS = "certificate_status"
+SUBJECT = "subject"  # the species or crop of an industry product (insured_object.subject)
+SEASON_PART = "season_part"  # the part of a season code after the year (`2026-late`)
 
 labels.register(POLICY_STATUS, POLICY_STATUS_LABELS)
 labels.register(COVER_STATUS, COVER_STATUS_LABELS)
@@ -42,6 +44,21 @@ labels.register(MEMBER_STATUS, MEMBER_STATUS_LABELS)
 labels.register(DIVISION_LEVEL, DIVISION_LEVEL_LABELS)
 labels.register(CERTIFICATE_STATUS, CERTIFICATE_STATUS_LABELS)
 labels.register(labels.DOCUMENT_KIND, DOCUMENT_KIND_LABELS)
+labels.register(
+    SUBJECT,
+    {
+        "sow": "能繁母猪",
+        "hog": "育肥猪",
+        "cattle": "牛",
+        "rice_early": "早稻",
+        "rice_mid": "中稻",
+        "rice_late": "晚稻",
+        "citrus": "柑橘",
+        "tea": "茶叶",
+        "oil_tea": "油茶",
+    },
+)
+labels.register(SEASON_PART, {"early": "早季", "mid": "中季", "late": "晚季"})
 
 # Why a cover line ended: the register's member statuses, or a decision on the policy or the notice.
 labels.register(

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -98,12 +99,14 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
         )
     lines: list[InsuredObject] = []
     seen: set[tuple[int, str]] = set()
+    tags_seen: set[str] = set()
     county: str | None = None
     for index, item in enumerate(data.objects):
         field = f"objects.{index}"
         household = household_by_no(session, item.household_no, f"{field}.household_no")
         if product.unit == ProductUnit.head and item.quantity != item.quantity.to_integral_value():
             raise CoverInvalidError("头数须为整数", field=f"{field}.quantity")
+        ear_tags = _check_ear_tags(product, item.ear_tags, item.quantity, tags_seen, f"{field}.ear_tags")
         village = village_in_county(
             session, item.village_code or household.village_code, household.county_code, f"{field}.village_code"
         ).code
@@ -139,7 +142,7 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
                 quantity=item.quantity,
                 village_code=village,
                 season=season,
-                ear_tags=item.ear_tags,
+                ear_tags=ear_tags,
                 sum_insured_fen=premiums.line_sum_insured(item.quantity, version.sum_insured_fen),
                 premium_fen=premium,
                 subsidy_central_fen=split.central_fen,
@@ -194,6 +197,23 @@ def create_industry_policy(session: Session, user: User, data: IndustryPolicyCre
     )
     session.commit()
     return policy
+
+
+def _check_ear_tags(product: Product, tags: list[str], quantity: Decimal, seen: set[str], field: str) -> list[str]:
+    """Ear tags name the heads one by one: only livestock has them, none twice on a policy, and when given there is
+    one for each head insured (a claim for a dead animal is matched by its tag)."""
+    cleaned = [t.strip() for t in tags if t.strip()]
+    if not cleaned:
+        return []
+    if product.unit != ProductUnit.head:
+        raise CoverInvalidError("种植险标的不填耳标号", field=field)
+    for tag in cleaned:
+        if tag in seen:
+            raise CoverInvalidError(f"耳标号 {tag} 重复", field=field)
+        seen.add(tag)
+    if len(cleaned) != quantity:
+        raise CoverInvalidError(f"耳标号 {len(cleaned)} 个，与投保头数 {quantity.normalize():f} 不符", field=field)
+    return cleaned
 
 
 def _object_facts(line: InsuredObject) -> dict[str, Any]:

@@ -1,14 +1,15 @@
 """A policy's life after creation: renewal for the next year, issue after the notices' windows, cancellation."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from core import audit, documents
 from core.audit import Actor
-from core.db import utcnow
+from core.db import local_date, utcnow
 from core.models import User
 from insurance.cover import outbox
 from insurance.cover.catalogue import get_product, version_for
@@ -31,6 +32,8 @@ from insurance.cover.schemas import (
     RenewalCreate,
 )
 from insurance.register.models import Member
+
+CANCEL_REASON_MIN = 2  # as the API's CancelRequest asks
 
 # --- renewal, issue, cancellation ---------------------------------------------------------------------------------
 
@@ -131,6 +134,9 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
     policy = own_policy(session, user, policy_no, supervisor=True)
     if policy.status == PolicyStatus.cancelled:
         raise CoverConflictError("保单已撤销", code=CoverCode.policy_cancelled)
+    reason = reason.strip()
+    if len(reason) < CANCEL_REASON_MIN:
+        raise CoverInvalidError(f"请填写撤销原因（至少 {CANCEL_REASON_MIN} 个字）", field="reason")
     was_issued = policy.status == PolicyStatus.issued
     connection = session.connection()
     table = InsuredObject.__table__ if policy.kind == ProductKind.industry else Coverage.__table__
@@ -164,3 +170,47 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
     documents.send_after_commit(session, policy_id=policy.id)
     session.commit()
     return policy
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """What a cancellation did, read back for the policy's page: the cover lines voided from the start (a draft)
+    or ended on the day (an issued policy), and the households whose certificates are printed again (every
+    household of a policy that was in force; one already waiting to be printed is printed once, as cancelled)."""
+
+    on: date  # the programme's date (Beijing) of the cancellation
+    lines_cancelled: int
+    lines_ended: int
+    certificates_requested: int
+
+
+def cancellation(session: Session, policy: Policy) -> Cancellation | None:
+    """None for a policy that is not cancelled."""
+    if policy.status != PolicyStatus.cancelled:
+        return None
+    table = InsuredObject.__table__ if policy.kind == ProductKind.industry else Coverage.__table__
+    rows = session.connection().execute(
+        sa.select(table.c.status, sa.func.count())
+        .where(table.c.policy_id == policy.id, table.c.end_reason == "policy_cancelled")
+        .group_by(table.c.status)
+    )
+    counts: dict[str, int] = {status: count for status, count in rows}
+    certificates = 0
+    if policy.issued_at is not None:  # it was in force: cancel_policy asked for every household's certificate
+        households = _covered_households(policy, include_cancelled=True).subquery()
+        certificates = session.connection().execute(sa.select(sa.func.count()).select_from(households)).scalar_one()
+    return Cancellation(
+        on=local_date(policy.cancelled_at or utcnow()),
+        lines_cancelled=counts.get(CoverStatus.cancelled.value, 0),
+        lines_ended=counts.get(CoverStatus.ended.value, 0),
+        certificates_requested=certificates,
+    )
+
+
+def find_renewal(session: Session, policy: Policy) -> Policy | None:
+    """The live policy that renewed this one, if any (its page links to it instead of offering renewal again)."""
+    return session.exec(
+        select(Policy)
+        .where(Policy.renewed_from_id == policy.id, Policy.status != PolicyStatus.cancelled)
+        .order_by(col(Policy.id).desc())
+    ).first()

@@ -275,8 +275,7 @@ def new_group_policy(
         other = session.get(Policy, clashes[0])
         assert other is not None
         raise CoverConflictError(
-            f"{county.name} 已有保险期间重叠的同类保单 {other.policy_no}（{other.period_start}至{other.period_end}）"
-            "(a policy for the same county and risk overlaps this period)",
+            f"{county.name} 已有保险期间重叠的同类保单 {other.policy_no}（{other.period_start}至{other.period_end}）",
             code=CoverCode.overlapping_policy,
             field="period_start",
         )

@@ -2,6 +2,7 @@
 the code records, the reasons documents are asked for, and the status tables of the models."""
 
 import ast
+import json
 from pathlib import Path
 
 import insurance.wiring  # noqa: F401 - the composition root registers insurance's namespaces
@@ -79,3 +80,11 @@ def test_status_enums_are_labelled_in_chinese() -> None:
 def test_an_unknown_code_comes_back_as_itself_and_an_empty_one_as_nothing() -> None:
     assert labels.label(labels.AUDIT_ACTION, "no_such_action") == "no_such_action"
     assert labels.label(labels.AUDIT_ACTION, None) == ""
+
+
+def test_every_industry_products_species_or_crop_is_labelled_in_chinese() -> None:
+    seeded = json.loads((ROOT / "insurance/cover/data/products.json").read_text(encoding="utf-8"))["products"]
+    subjects = {p["subject"] for p in seeded if p.get("subject")}
+    assert {"sow", "rice_late"} <= subjects
+    assert labels.missing(insurance_labels.SUBJECT, subjects) == []
+    assert labels.label(insurance_labels.SEASON_PART, "late") == "晚季"
