@@ -140,6 +140,8 @@ labels.register(
         "year": "年度",
         "on": "日期",
         "policy_no": "保单号",
+        "certificate_id": "保险凭证",
+        "confirm": "确认",
         "product_code": "产品",
         "product_version": "产品版本",
         "premium_yuan": "每人保费（元）",

@@ -137,7 +137,7 @@ def test_a_refused_industry_form_says_why_in_chinese_at_its_row_and_keeps_what_w
             "cooperative_uscc",
         ),
         ({"rows": [{"household_no": first, "quantity": "2.5"}]}, "第 1 行：头数须为整数", 1),
-        ({"rows": [{"household_no": first, "quantity": "-3"}]}, "第 1 行的数量须大于 0", 1),
+        ({"rows": [{"household_no": first, "quantity": "-3"}]}, "第 1 行的数量：须大于 0", 1),
         (
             {
                 "rows": [
