@@ -155,7 +155,7 @@ def test_a_refused_industry_form_says_why_in_chinese_at_its_row_and_keeps_what_w
         ),
         (
             {"policy_no": "保单一号", "rows": [{"household_no": first, "quantity": "3"}]},
-            "保单号只能由字母、数字和连字符组成",
+            "保单号：只能由字母、数字和“-”组成",
             "policy_no",
         ),
     ]
