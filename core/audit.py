@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, func, select
 
+from core import labels
 from core.db import PROGRAMME_TZ
 from core.models import AuditLog, User
 
@@ -145,3 +146,11 @@ def list_entity_types(session: Session) -> list[str]:
 
 def list_actions(session: Session) -> list[str]:
     return list(session.exec(select(AuditLog.action).distinct().order_by(col(AuditLog.action))).all())
+
+
+def actor_text(actor: str, names: dict[int, str] | None = None, user_id: int | None = None) -> str:
+    """`张三（zhangsan）` for a user, `系统（命令行）` for the CLI and jobs (`system:cli`)."""
+    if actor.startswith("system:"):
+        return labels.label(labels.ACTOR, actor) if labels.has(labels.ACTOR, actor) else f"系统（{actor[7:]}）"
+    name = (names or {}).get(user_id or 0)
+    return f"{name}（{actor}）" if name else actor

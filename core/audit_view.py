@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core import labels
-from core.audit import AuditFilter, iter_entries
+from core.audit import AuditFilter, actor_text, iter_entries
 from core.db import PROGRAMME_TZ
 from core.masking import mask_ids_in_text
 from core.models import AuditLog, User
@@ -28,14 +28,6 @@ EMPTY = "（空）"
 def when(moment: datetime) -> str:
     """A stored UTC moment as Beijing time, the clock the programme's staff read."""
     return moment.astimezone(PROGRAMME_TZ).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def actor_text(actor: str, names: dict[int, str] | None = None, user_id: int | None = None) -> str:
-    """`张三（zhangsan）` for a user, `系统（命令行）` for the CLI and jobs (`system:cli`)."""
-    if actor.startswith("system:"):
-        return labels.label(labels.ACTOR, actor) if labels.has(labels.ACTOR, actor) else f"系统（{actor[7:]}）"
-    name = (names or {}).get(user_id or 0)
-    return f"{name}（{actor}）" if name else actor
 
 
 def value_text(value: Any, field: str = "", entity_type: str = "") -> str:

@@ -1,6 +1,6 @@
 """Jinja2 for pages and print: one environment, the filters every template shares."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fastapi import Request
@@ -8,6 +8,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from core import labels
+from core.audit import actor_text
+from core.db import PROGRAMME_TZ
 from core.masking import mask_id_number
 from core.models import ROLE_LABELS, Role, User
 from core.settings import PROJECT_ROOT
@@ -31,8 +33,9 @@ def role_label(role: str | Role) -> str:
 def datefmt(value: date | datetime | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime):  # stored in UTC; staff read Beijing time
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(PROGRAMME_TZ).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 
@@ -41,7 +44,9 @@ def label(code: object, namespace: str) -> str:
     return labels.label(namespace, code)
 
 
-templates.env.filters.update(mask_id=mask_id_number, yuan=yuan, role_label=role_label, datefmt=datefmt, label=label)
+templates.env.filters.update(
+    mask_id=mask_id_number, yuan=yuan, role_label=role_label, datefmt=datefmt, label=label, actor=actor_text
+)
 
 
 def render_print(name: str, **context: object) -> str:

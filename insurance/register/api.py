@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from core.auth import CurrentUser, EngineDep, QueueDep, SessionDep
 from core.masking import mask_id_number
-from core.models import Role, User
+from core.models import User
 from core.queue import JobQueue
 from core.schemas import Page
 from insurance.register import scope, service
@@ -33,7 +33,6 @@ from insurance.register.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["register"])
-REGISTER_KEEPERS = (Role.county_office, Role.province_office)
 
 
 @router.get("/divisions", response_model=DivisionDetail, summary="The top of the caller's jurisdiction")
@@ -72,11 +71,11 @@ def household_public(household: Household, head_name: str | None, active: int) -
     )
 
 
-def member_public(member: Member, user: User) -> MemberPublic:
+def member_public(member: Member, full_id: bool) -> MemberPublic:
     return MemberPublic(
         id=member.id or 0,
         id_number_masked=mask_id_number(member.id_number),
-        id_number=member.id_number if user.role in REGISTER_KEEPERS else None,
+        id_number=member.id_number if full_id else None,
         name=member.name,
         sex=member.sex,
         birth_date=member.birth_date,
@@ -106,6 +105,7 @@ def read_households(
 @router.get("/households/{household_no}", response_model=HouseholdDetail)
 def read_household(household: CurrentHousehold, session: SessionDep, user: CurrentUser) -> HouseholdDetail:
     members = service.list_members(session, household)
+    full = service.sees_full_ids(session, user, household)
     head = next((m.name for m in members if m.relation == "户主"), None)
     village = service.get_division(session, user, household.village_code)
     return HouseholdDetail(
@@ -114,7 +114,7 @@ def read_household(household: CurrentHousehold, session: SessionDep, user: Curre
         ),
         village_name=village.name,
         path=[DivisionPublic.model_validate(d) for d in [*service.division_path(session, user, village), village]],
-        members=[member_public(m, user) for m in members],
+        members=[member_public(m, full) for m in members],
     )
 
 

@@ -428,3 +428,15 @@ def register_totals(session: Session, user: User) -> dict[str, int]:
     query = scope.within(query, user, counts.county_code)
     households, members, incomplete = session.exec(query).one()
     return {"households": int(households), "members": int(members), "incomplete": int(incomplete)}
+
+
+def sees_full_ids(session: Session, user: User, household: Household) -> bool:
+    """Whether the user reads this household's ID numbers in full: the county office that keeps its register, or
+    the province office when its own province-wide import put the household there (scope.is_importing_office).
+    Everyone else, insurers and the admin included, reads them masked."""
+    if user.role == Role.county_office:
+        return household.village_code.startswith(county_prefix(user) or "-")
+    if user.role != Role.province_office or household.last_import_id is None:
+        return False
+    record = session.get(RosterImport, household.last_import_id)
+    return record is not None and scope.is_importing_office(user, record.county_code)

@@ -238,3 +238,21 @@ def test_an_import_whose_worker_died_is_marked_failed_by_the_sweeper(
     enqueue_queued_imports()
     body = client.get(f"/api/roster-imports/{created['id']}", headers=headers).json()
     assert body["status"] == "failed" and "未作任何修改" in body["message"]
+
+
+@pytest.mark.parametrize("importer", ["province", "county"])
+def test_the_province_reads_full_id_numbers_only_of_the_households_it_imported_itself(
+    client: TestClient, session: Session, engine: object, tmp_path: Path, importer: str
+) -> None:
+    rows = list(generate_rows(6, seed=9, counties=[HUAYUAN]))
+    county = None if importer == "province" else HUAYUAN
+    import_file(engine, write_rows(tmp_path / "r.csv", rows), county_code=county)  # type: ignore[arg-type]
+    make_user(session, Role.province_office, username="province")
+    make_user(session, Role.county_office, username="huayuan", county=HUAYUAN)
+    household_no = rows[0][0]
+    ids = {r[2] for r in rows if r[0] == household_no}
+    province = client.get(f"/api/households/{household_no}", headers=bearer(client, "province")).json()
+    county_view = client.get(f"/api/households/{household_no}", headers=bearer(client, "huayuan")).json()
+    assert {m["id_number"] for m in county_view["members"]} == ids  # the county keeps its register
+    assert {m["id_number"] for m in province["members"]} == (ids if importer == "province" else {None})
+    assert not any(i in str(province) for i in ids) or importer == "province"
