@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(
         default=65536, ge=8, description="Argon2id memory per new password hash (RFC 9106's second profile: 64 MiB)"
     )
+    notice_late_days: int = Field(
+        default=3,
+        ge=0,
+        description="days an enrolment notice may be recorded after its posting date without a reason for the delay",
+    )
     password_hash_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per new password hash")
 
     @property

@@ -35,6 +35,7 @@ PERIOD_END = date(YEAR, 12, 31)
 ENROL_DAY = date(YEAR - 1, 12, 15)  # before the period: every first enrolment starts cover on 1 January
 POSTED_ON = date(YEAR - 1, 12, 16)  # notices posted the next day; the window closes 7 days later
 AFTER_WINDOW = POSTED_ON + timedelta(days=8)
+NOTICE_LATE_DAYS = 3  # Settings.notice_late_days by default
 PER_PERSON_FEN = 11_500  # th_family version 1 (domain.md §2.1)
 PER_HOUSEHOLD_FEN = 1_500
 COOPERATIVE_USCC = "93433124MA4L123452"  # domain.md §1.4, a synthetic Huayuan farmer cooperative
@@ -279,10 +280,13 @@ def enrol(session: Session, policy: Policy, *, on: date = ENROL_DAY, actor: Acto
 def post_all_notices(
     session: Session, user: User, policy: Policy, posted_on: date = POSTED_ON
 ) -> list[EnrolmentNotice]:
-    """The enrolment notice posted in every village the policy covers."""
+    """The enrolment notice posted in every village the policy covers, recorded on the day it was posted."""
     settle(session)
     villages = [v["village_code"] for v in notices.policy_village_summary(session, policy)]
-    return [notices.post_notice(session, user, policy.policy_no, v, posted_on) for v in villages]
+    return [
+        notices.post_notice(session, user, policy.policy_no, v, posted_on, today=posted_on, late_days=NOTICE_LATE_DAYS)
+        for v in villages
+    ]
 
 
 def issue(session: Session, cast: Cast, policy: Policy) -> Policy:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
-from core.auth import CurrentUser, QueueDep, SessionDep
+from core.auth import CurrentUser, QueueDep, SessionDep, SettingsDep
 from core.db import local_today
 from core.masking import mask_id_number
 from core.queue import JobQueue
@@ -298,8 +298,19 @@ def read_notice_lines(policy: CurrentPolicy, village_code: str, session: Session
 
 
 @router.post("/policies/{policy_no}/notices", response_model=NoticePublic, status_code=201)
-def post_notice(policy_no: str, data: NoticeCreate, session: SessionDep, user: CurrentUser) -> NoticePublic:
-    notice = cover_notices.post_notice(session, user, policy_no, data.village_code, data.posted_on)
+def post_notice(
+    policy_no: str, data: NoticeCreate, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> NoticePublic:
+    notice = cover_notices.post_notice(
+        session,
+        user,
+        policy_no,
+        data.village_code,
+        data.posted_on,
+        today=local_today(),
+        late_days=settings.notice_late_days,
+        late_reason=data.late_reason,
+    )
     policy = session.get(Policy, notice.policy_id)  # a query: the identity map holds post_notice's policy weakly
     assert policy is not None
     return notices_public(session, policy, [notice])[0]
@@ -313,7 +324,8 @@ def read_objections(notice_id: int, session: SessionDep, user: CurrentUser) -> l
 
 @router.post("/notices/{notice_id}/objections", response_model=ObjectionPublic, status_code=201)
 def record_objection(notice_id: int, data: ObjectionCreate, session: SessionDep, user: CurrentUser) -> ObjectionPublic:
-    return ObjectionPublic.model_validate(cover_notices.record_objection(session, user, notice_id, data))
+    objection = cover_notices.record_objection(session, user, notice_id, data, today=local_today())
+    return ObjectionPublic.model_validate(objection)
 
 
 @router.post("/objections/{objection_id}/resolution", response_model=ObjectionPublic)

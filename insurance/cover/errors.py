@@ -21,6 +21,7 @@ class CoverCode(StrEnum):
     forbidden = "forbidden"
     household_not_found = "household_not_found"
     household_removed = "household_removed"
+    late_reason_required = "late_reason_required"
     invalid = "invalid"
     nobody_enrolled = "nobody_enrolled"
     not_draft = "not_draft"
@@ -33,11 +34,14 @@ class CoverCode(StrEnum):
     objections_open = "objections_open"
     outside_objection_window = "outside_objection_window"
     overlapping_policy = "overlapping_policy"
+    posted_before_enrolment = "posted_before_enrolment"
+    posted_in_future = "posted_in_future"
     policy_cancelled = "policy_cancelled"
     policy_no_taken = "policy_no_taken"
     policy_not_found = "policy_not_found"
     product_not_found = "product_not_found"
     product_not_offered = "product_not_offered"
+    raised_in_future = "raised_in_future"
     village_not_on_policy = "village_not_on_policy"
 
 

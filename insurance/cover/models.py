@@ -321,6 +321,9 @@ class EnrolmentNotice(SQLModel, table=True):
     households: int = 0
     members: int = 0
     posted_by: str = Field(max_length=100)
+    late_reason: str | None = Field(
+        default=None, max_length=500, description="why the posting was recorded late (more than the allowed days)"
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from core import labels as core_labels
 from core import validation
-from core.auth import CurrentUser, QueueDep, SessionDep, is_insurer
+from core.auth import CurrentUser, QueueDep, SessionDep, SettingsDep, is_insurer
 from core.db import local_today
 from core.errors import DomainError
 from core.models import Role, User
@@ -238,13 +238,25 @@ def notice_form(
     session: SessionDep,
     user: CurrentUser,
     queue: QueueDep,
+    settings: SettingsDep,
     village_code: Annotated[str, Form()],
-    posted_on: Annotated[date, Form()],
+    posted_on: Annotated[str, Form()] = "",
+    late_reason: Annotated[str, Form()] = "",
 ) -> Response:
+    typed = {"village_code": village_code, "posted_on": posted_on, "late_reason": late_reason}
     try:
-        notices.post_notice(session, user, policy_no, village_code, posted_on)
+        notices.post_notice(
+            session,
+            user,
+            policy_no,
+            village_code,
+            _form_date(posted_on, "posted_on"),
+            today=local_today(),
+            late_days=settings.notice_late_days,
+            late_reason=late_reason,
+        )
     except DomainError as exc:
-        return _refused(request, session, user, queue, policy_no, exc)
+        return _form_refused(request, session, user, queue, policy_no, exc.message, exc.status_code, "notice", typed)
     return RedirectResponse(f"/policies/{policy_no}#villages", status_code=303)
 
 
@@ -555,6 +567,18 @@ def renewal_form(
         return _form_refused(request, session, user, queue, policy_no, _form_error(exc)[0], 422, "renew", typed)
     enqueue_enrolment(queue, enrolment)
     return RedirectResponse(f"/policies/{created.policy_no}", status_code=303)
+
+
+# --- enrolment notices and their objections --------------------------------------------------------------------------
+
+
+def _form_date(text: str, field: str) -> date:
+    """A date typed into a form (`2026-12-07`), refused in the words core.validation uses for a date."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        name = core_labels.label(core_labels.FIELD, field)
+        raise CoverInvalidError(f"{name}：{validation.MESSAGES['date_parsing']}", field=field) from None
 
 
 @router.get("/policies/{policy_no}/notices/{village_code}", response_class=HTMLResponse)

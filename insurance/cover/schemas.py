@@ -261,7 +261,12 @@ class InsuredObjectPublic(BaseModel):
 
 class NoticeCreate(BaseModel):
     village_code: str = Field(description="12-digit village code")
-    posted_on: date
+    posted_on: date = Field(description="not after today, nor before the village's households were enrolled")
+    late_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="required when posted_on is more than NOTICE_LATE_DAYS days back: why it is recorded late",
+    )
 
 
 class NoticeLine(BaseModel):
@@ -286,6 +291,7 @@ class NoticePublic(BaseModel):
     households: int
     members: int
     posted_by: str
+    late_reason: str | None = None
     objections_open: int = 0
 
 

@@ -352,6 +352,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
             reason="该成员已在外地参保 (covered elsewhere)",
             raised_on=POSTED_ON + timedelta(days=2),
         ),
+        today=AFTER_WINDOW,
     )
     with pytest.raises(Invalid) as late:
         cover_notices.record_objection(
@@ -361,6 +362,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
             ObjectionCreate(
                 household_no=target[HOUSEHOLD_NO], raised_by="村民", reason="太晚了", raised_on=AFTER_WINDOW
             ),
+            today=AFTER_WINDOW,
         )
     assert late.value.field == "raised_on"
     with pytest.raises(Conflict) as still_open:
@@ -405,6 +407,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
         ObjectionCreate(
             household_no=household[0][HOUSEHOLD_NO], raised_by="村民", reason="该户不符合条件", raised_on=POSTED_ON
         ),
+        today=AFTER_WINDOW,
     )
     cover_notices.resolve_objection(
         session, cast.county, objection.id or 0, ObjectionResolve(upheld=True, resolution="属实")
@@ -595,5 +598,6 @@ def test_an_objection_cannot_be_recorded_once_the_policy_is_issued(
                 reason="补记的异议 (back-dated into the old window)",
                 raised_on=POSTED_ON + timedelta(days=1),
             ),
+            today=AFTER_WINDOW,
         )
     assert refused.value.code == "not_draft"

@@ -103,6 +103,7 @@ def take_off(session: Session, engine: Engine, cast: Cast, policy_no: str, row: 
             reason="已在外地参加同类保险",
             raised_on=POSTED_ON,
         ),
+        today=POSTED_ON,
     )
     cover_notices.resolve_objection(
         session, cast.supervisor, objection.id or 0, ObjectionResolve(upheld=True, resolution="异议成立")
@@ -431,15 +432,17 @@ def test_a_posted_notice_lists_masked_head_ids_and_the_household_share_never_a_f
     policy_no = enrolled_policy(session, cast)
     county = bearer(client, "huayuan")
     village = register.eligible_rows[0][VILLAGE_CODE]
+    today = local_today()
     response = client.post(
-        f"/api/policies/{policy_no}/notices", headers=county, json={"village_code": village, "posted_on": "2025-12-16"}
+        f"/api/policies/{policy_no}/notices", headers=county, json={"village_code": village, "posted_on": str(today)}
     )
     assert response.status_code == 201, response.text
     notice = response.json()
-    assert (notice["posted_on"], notice["objection_until"], notice["posted_by"]) == (
-        "2025-12-16",
-        "2025-12-23",
+    assert (notice["posted_on"], notice["objection_until"], notice["posted_by"], notice["late_reason"]) == (
+        str(today),
+        str(today + timedelta(days=7)),
         "huayuan",
+        None,
     )
     in_village = [r for r in register.eligible_rows if r[VILLAGE_CODE] == village]
     assert (notice["households"], notice["members"]) == (len({r[HOUSEHOLD_NO] for r in in_village}), len(in_village))
@@ -484,12 +487,12 @@ def test_issue_waits_for_the_window_and_open_objections_and_an_upheld_one_takes_
     today = local_today()
     villages = sorted({r[VILLAGE_CODE] for r in register.eligible_rows})
 
-    def post_notices(posted_on: date) -> list[dict[str, Any]]:
+    def post_notices(posted_on: date, late_reason: str | None = None) -> list[dict[str, Any]]:
         posted = [
             client.post(
                 f"/api/policies/{policy_no}/notices",
                 headers=supervisor,
-                json={"village_code": v, "posted_on": str(posted_on)},
+                json={"village_code": v, "posted_on": str(posted_on), "late_reason": late_reason},
             )
             for v in villages
         ]
@@ -505,7 +508,8 @@ def test_issue_waits_for_the_window_and_open_objections_and_an_upheld_one_takes_
     window_open = client.post(f"/api/policies/{policy_no}/issue", headers=supervisor)
     assert window_open.status_code == 409 and window_open.json()["code"] == "objection_window_open", window_open.text
 
-    notices = post_notices(today - timedelta(days=10))  # posted again: the window restarts from the new date
+    # Posted again, recorded late with its reason: the window restarts from the new date.
+    notices = post_notices(today - timedelta(days=10), late_reason="村委会张贴后未及时报送")
     household = register.household_of_size(3)
     target = household[1]
     notice = next(n for n in notices if n["village_code"] == target[VILLAGE_CODE])
