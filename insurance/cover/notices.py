@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from core import audit, documents
 from core.audit import Actor
-from core.db import local_date, utcnow
+from core.db import utcnow
 from core.masking import mask_id_number
 from core.models import User
 from insurance.cover import outbox, premiums
@@ -143,13 +143,14 @@ def notice_lines(session: Session, policy: Policy, village_code: str) -> list[No
 LATE_REASON_MAX = 500
 
 
-def earliest_posting(session: Session, policy: Policy, village_code: str) -> date:
+def earliest_posting(session: Session, policy: Policy, village_code: str) -> date | None:
     """The first day the village's notice could have been posted: the day of the latest enrolment run that put one of
-    its listed lines on the policy (a list cannot be posted before its households were enrolled). Industry policies
-    have no run: their objects are on the list from the day the policy was written."""
+    its listed lines on the policy (the list is drawn from the register by that run; it cannot be posted before).
+    An industry policy's list comes from the paper forms its objects are typed in from, which may be posted before
+    the policy is entered: no bound but the late-recording rule."""
     if policy.kind != ProductKind.family:
-        return local_date(policy.created_at)
-    latest = session.exec(
+        return None
+    return session.exec(
         select(func.max(Enrolment.enrolled_on))
         .select_from(Coverage)
         .join(Enrolment, col(Enrolment.id) == Coverage.enrolment_id)
@@ -161,16 +162,17 @@ def earliest_posting(session: Session, policy: Policy, village_code: str) -> dat
             Household.village_code == village_code,
         )
     ).one()
-    return latest or local_date(policy.created_at)
 
 
-def check_posting_date(posted_on: date, *, today: date, earliest: date, late_days: int, late_reason: str | None) -> int:
+def check_posting_date(
+    posted_on: date, *, today: date, earliest: date | None, late_days: int, late_reason: str | None
+) -> int:
     """Refuses a posting date that would shorten or skip the objection window: one in the future, one before the
     households were enrolled, or one recorded more than `late_days` after the fact without saying why. Returns how
     many days after the posting it is recorded."""
     if posted_on > today:
         raise CoverInvalidError(f"张贴日期不能晚于今天（{today}）", code=CoverCode.posted_in_future, field="posted_on")
-    if posted_on < earliest:
+    if earliest is not None and posted_on < earliest:
         raise CoverInvalidError(
             f"张贴日期不能早于本村农户参保登记的日期（{earliest}）",
             code=CoverCode.posted_before_enrolment,

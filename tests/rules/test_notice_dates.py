@@ -51,3 +51,12 @@ def test_a_posting_date_that_would_shorten_or_skip_the_window_is_refused(
         check_posting_date(posted_on, today=TODAY, earliest=ENROLLED, late_days=late_days, late_reason=late_reason)
     assert (refused.value.code, refused.value.field) == (code, field)
     assert not re.search("[A-Za-z]", refused.value.message)  # said in Chinese
+
+
+def test_without_an_enrolment_run_only_the_future_and_the_late_recording_bound_a_posting_date() -> None:
+    """An industry policy's list comes from paper forms that may be posted before the policy is typed in."""
+    early = ENROLLED - timedelta(days=30)
+    assert check_posting_date(early, today=TODAY, earliest=None, late_days=3, late_reason="纸质清单先行张贴") == 66
+    with pytest.raises(Invalid) as refused:
+        check_posting_date(early, today=TODAY, earliest=None, late_days=3, late_reason=None)
+    assert refused.value.code == "late_reason_required"
