@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import claims.models  # noqa: F401 - registers the claims tables
 import core.documents
 import core.models  # noqa: F401 - registers the tables
 import insurance.certificates.models

@@ -5,6 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+import claims.models  # noqa: F401 - registers the claims tables
 import core.documents
 import core.models  # noqa: F401 - registers the tables
 import insurance.certificates.models
