@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     sweep_seconds: int = Field(default=60, description="how often a worker re-sends work that never reached Redis")
     log_level: str = "INFO"
     max_upload_mb: int = Field(default=1024, description="the largest roster file the web accepts")
+    claim_document_max_mb: int = Field(default=20, ge=1, description="the largest document a claim accepts")
     public_base_url: str = Field(
         default="", description="the address printed in certificates' QR codes; empty = http://HOST:PORT"
     )
