@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from claims.reasons import ReasonCode
 from claims.status import ClaimStatus, ClaimType
 from core.db import enum_type, utcnow
 from insurance.register.models import ImportStatus
@@ -98,7 +97,9 @@ class Claim(SQLModel, table=True):
     assessed_at: datetime | None = None
     assessed_by: str | None = Field(default=None, max_length=100)
     assessed_by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
-    decision_reason: ReasonCode | None = Field(default=None, sa_type=enum_type(ReasonCode))
+    decision_reason: str | None = Field(
+        default=None, max_length=32, description="a claims.reasons.ReasonCode (a plain string: models import no reasons)"
+    )
     decision_text: str | None = Field(default=None, max_length=1000)
     decided_at: datetime | None = None
     decided_by: str | None = Field(default=None, max_length=100)

@@ -213,7 +213,7 @@ def test_a_claim_with_its_documents_history_and_checks_round_trips(engine: Engin
         assert (found.facts, found.assessment) == (facts, assessment)
         assert (found.payable_fen, found.household_pays_fen, found.claimed_fen) == (340_000, 294_567, 1_234_567)
         assert (found.incident_date, found.decision_due_on) == (date(2026, 3, 2), date(2026, 4, 14))
-        assert found.decided_at == decided and found.decision_reason is ReasonCode.payable
+        assert found.decided_at == decided and found.decision_reason == ReasonCode.payable
         assert found.version == 1 and found.settlement_no == "JS2026030200017"
         events = session.exec(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id).order_by(ClaimEvent.id)).all()
         assert [(e.from_status, e.to_status, e.reasons) for e in events] == [
