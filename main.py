@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+import claims.wiring  # noqa: F401 - claims' labels and tables
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
 from core import assets, audit, audit_view, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from rq import SimpleWorker
 
+import claims.wiring  # noqa: F401 - claims' labels and tables
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
 from core import documents as core_documents
 from core.masking import configure_logging

@@ -6,6 +6,7 @@ The commands live beside it: admin.py, coverage.py (import-roster, enrol), up.py
 import argparse
 from collections.abc import Sequence
 
+import claims.wiring  # noqa: F401 - claims' labels and tables (insurance's are wired by each command)
 from core.cli.admin import (
     DEMO_USERS,
     cmd_migrate,

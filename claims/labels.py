@@ -1,0 +1,151 @@
+"""Claims' namespaces in the one table of labels (core.labels): claim types and states, the reason codes, the
+checklist's documents, the filing checks, reviews, payments and settlement imports, the audit objects claims
+write, and the claim fields forms, errors and the audit log name. Imported by claims.wiring, so every composition
+root (main, worker, the CLI) knows them before a page or an export asks."""
+
+from claims.checklist import DOCUMENT_LABELS
+from claims.models import (
+    CHECK_KIND_LABELS,
+    CHECK_SEVERITY_LABELS,
+    PAYMENT_KIND_LABELS,
+    PAYMENT_STATUS_LABELS,
+    REVIEW_KIND_LABELS,
+    REVIEW_OUTCOME_LABELS,
+)
+from claims.reasons import REASON_LABELS
+from claims.status import CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS
+from core import labels
+
+CLAIM_TYPE = "claim_type"
+CLAIM_STATUS = "claim_status"
+CLAIM_REASON = "claim_reason"
+CLAIM_DOCUMENT = "claim_document"  # a checklist document's code (`invoices`, `death_certificate`)
+CHECK_KIND = "claim_check_kind"
+CHECK_SEVERITY = "claim_check_severity"
+REVIEW_KIND = "claim_review_kind"
+REVIEW_OUTCOME = "claim_review_outcome"
+REVIEW_REASON = "claim_review_reason"  # why a decision was picked for review (claim_review.reason)
+PAYMENT_KIND = "claim_payment_kind"
+PAYMENT_STATUS = "claim_payment_status"
+IMPORT_STATUS = "settlement_import_status"
+
+labels.register(CLAIM_TYPE, CLAIM_TYPE_LABELS)
+labels.register(CLAIM_STATUS, CLAIM_STATUS_LABELS)
+labels.register(CLAIM_REASON, REASON_LABELS)
+labels.register(CLAIM_DOCUMENT, DOCUMENT_LABELS)
+labels.register(CHECK_KIND, CHECK_KIND_LABELS)
+labels.register(CHECK_SEVERITY, CHECK_SEVERITY_LABELS)
+labels.register(REVIEW_KIND, REVIEW_KIND_LABELS)
+labels.register(REVIEW_OUTCOME, REVIEW_OUTCOME_LABELS)
+labels.register(
+    REVIEW_REASON,
+    {
+        "above_approval_amount": "超过复核审批金额",
+        "death_rejection": "身故案件拒赔",
+        "random": "随机抽中",
+        "amount_above_threshold": "赔付金额超过风险阈值",
+        "unusual_amount": "赔付金额明显高于同类案件",
+    },
+)
+labels.register(PAYMENT_KIND, PAYMENT_KIND_LABELS)
+labels.register(PAYMENT_STATUS, PAYMENT_STATUS_LABELS)
+labels.register(IMPORT_STATUS, {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"})
+
+labels.register(
+    labels.ENTITY,
+    {
+        "claim": "理赔案件",
+        "claim_document": "理赔材料",
+        "claim_check": "报案筛查提示",
+        "claim_review": "理赔复核",
+        "claim_callback": "客户回访",
+        "claim_payment": "赔款支付",
+        "settlement_import": "一站式结算单导入",
+    },
+)
+# The audit actions of the records claims' tables imply beyond a status transition (those come with the
+# transition table's actions).
+labels.register(
+    labels.AUDIT_ACTION,
+    {
+        "remove_document": "撤回理赔材料",
+        "override_check": "放行筛查提示",
+        "record_callback": "登记回访",
+        "record_review": "登记复核结果",
+    },
+)
+labels.register(
+    labels.FIELD,
+    {
+        "claim_id": "理赔案件",
+        "claim_no": "案件号",
+        "claim_type": "理赔类型",
+        "version": "版本号",
+        "policy_id": "保单",
+        "benefit_code": "保险责任",
+        "insured_object_id": "保险标的",
+        "claimant_name": "申请人姓名",
+        "claimant_relation": "申请人与被保险人关系",
+        "claimant_phone": "申请人电话",
+        "incident_date": "出险日期",
+        "incident_place": "出险地点",
+        "reported_on": "报案日期",
+        "documents_complete_on": "材料齐全日期",
+        "decision_due_on": "核定截止日期",
+        "refusal_notice_due_on": "拒赔通知截止日期",
+        "payment_due_on": "赔款支付截止日期",
+        "facts": "案件事实",
+        "main_diagnosis": "主要诊断",
+        "settlement_no": "结算单号",
+        "settlement_import_id": "结算单导入批次",
+        "invoice_no": "发票号",
+        "claimed_fen": "申请金额",
+        "payable_fen": "核定赔付金额",
+        "household_pays_fen": "个人自付金额",
+        "assessment": "理算说明",
+        "decision_reason": "决定原因",
+        "decision_text": "决定说明",
+        "decided_by": "决定人",
+        "second_approver": "复核审批人",
+        "filed_by": "报案经办人",
+        "assessed_by": "理算人",
+        "from_status": "原状态",
+        "to_status": "新状态",
+        "reasons": "原因代码",
+        "filename": "文件名",
+        "content_type": "文件类型",
+        "size_bytes": "文件大小（字节）",
+        "document_code": "材料类别",
+        "override_reason": "放行原因",
+        "reached": "是否联系上",
+        "household_said": "回访内容",
+        "reviewer": "复核人",
+        "amount_fen": "金额",
+        "payee_name": "收款人",
+        "account_masked": "收款账号",
+        "paid_on": "支付日期",
+        "refused": "拒绝行数",
+        "claims_created": "新建案件数",
+        "grade": "伤残等级",
+    },
+)
+labels.register_values(
+    {
+        "claim_type": CLAIM_TYPE,
+        "claim.status": CLAIM_STATUS,
+        "from_status": CLAIM_STATUS,
+        "to_status": CLAIM_STATUS,
+        "decision_reason": CLAIM_REASON,
+        "reasons": CLAIM_REASON,
+        "document_code": CLAIM_DOCUMENT,
+        "claim_document.code": CLAIM_DOCUMENT,
+        "claim_check.kind": CHECK_KIND,
+        "claim_check.severity": CHECK_SEVERITY,
+        "claim_review.kind": REVIEW_KIND,
+        "claim_review.outcome": REVIEW_OUTCOME,
+        "claim_review.reason": REVIEW_REASON,
+        "claim_payment.kind": PAYMENT_KIND,
+        "claim_payment.status": PAYMENT_STATUS,
+        "settlement_import.status": IMPORT_STATUS,
+    }
+)

@@ -1,0 +1,7 @@
+"""The composition of claims, imported by the composition roots (main, worker, core.cli) right after
+insurance.wiring, and by nothing inside insurance (claims -> insurance, never back). It registers claims' labels
+and loads claims' tables into the shared metadata, so a root that only ever touches insurance still creates,
+empties and migrates the claims tables with the others."""
+
+from claims import labels as _labels  # noqa: F401 - claims' namespaces in the one table of labels
+from claims import models as _models  # noqa: F401 - the claims tables in SQLModel.metadata
