@@ -98,7 +98,7 @@ class Claim(SQLModel, table=True):
     assessed_by: str | None = Field(default=None, max_length=100)
     assessed_by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     decision_reason: str | None = Field(
-        default=None, max_length=32, description="a claims.reasons.ReasonCode (a plain string: models import no reasons)"
+        default=None, max_length=32, description="a claims.reasons.ReasonCode, kept as a plain string"
     )
     decision_text: str | None = Field(default=None, max_length=1000)
     decided_at: datetime | None = None
