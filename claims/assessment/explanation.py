@@ -102,13 +102,21 @@ class Ledger:
         return sum(line.amount_fen for line in self.lines)
 
     def reduce_to(
-        self, amount_fen: int, kind: LineKind, label: str, detail: str = "", reason: ReasonCode | None = None
+        self,
+        amount_fen: int,
+        kind: LineKind,
+        label: str,
+        detail: str = "",
+        reason: ReasonCode | None = None,
+        *,
+        always: bool = False,
     ) -> None:
-        """The running amount becomes `amount_fen` (clamped between 0 and the running amount); no change, no line."""
+        """The running amount becomes `amount_fen` (clamped between 0 and the running amount); no change, no line
+        unless `always` (a step the reader expects to see, such as a disability grade paying 100 %)."""
         running = self.running_fen
         difference = max(0, min(amount_fen, running)) - running
-        if difference:
-            self.lines.append(Line(kind, label, difference, detail, reason))
+        if difference or always:
+            self.lines.append(Line(kind, label, difference, detail, reason if difference else None))
 
     def deduct(self, fen: int, kind: LineKind, label: str, detail: str = "", reason: ReasonCode | None = None) -> None:
         self.reduce_to(self.running_fen - fen, kind, label, detail, reason)

@@ -73,6 +73,7 @@ def assess_accidental_disability(facts: DisabilityFacts, cover: Cover, incident_
             LineKind.ratio,
             f"伤残等级{grade}级，给付比例{percent(ratio)}",
             f"评定伤残等级：{grades}；同一事故多处伤残以最重的{grade}级计，{yuan(claimed)} × {percent(ratio)}",
+            always=True,
         )
         paid = cover.disability_paid_this_year_fen
         ledger.deduct(paid, LineKind.already_paid, "扣除本年度已付伤残保险金", f"本年度已付伤残保险金{yuan(paid)}")
