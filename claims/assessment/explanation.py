@@ -26,6 +26,7 @@ class LineKind(StrEnum):
     per_event_limit = "per_event_limit"  # the sum insured or the per-event limit
     annual_limit = "annual_limit"  # what is left of the annual limit
     warning = "warning"  # 0 fen: a late report
+    payable = "payable"  # the closing total (`Assessment.total_line`), never one of the lines that add up
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Assessment:
     @property
     def total_line(self) -> Line:
         """The closing line printed under the explanation (not one of `lines`, which already add up to it)."""
-        return Line(LineKind.claimed, "应赔付金额", self.payable_fen, f"以上各项合计{yuan(self.payable_fen)}")
+        return Line(LineKind.payable, "应赔付金额", self.payable_fen, f"以上各项合计{yuan(self.payable_fen)}")
 
     @property
     def suggested_decision(self) -> Decision:
