@@ -41,10 +41,11 @@ def is_root(module: str) -> bool:
     return module in ROOTS or module.startswith("core.cli.")
 
 
-# Rule modules (contract 5): these three by name, plus claims modules found by name, so new ones are checked as
-# soon as they exist.
+# Rule modules (contract 5): these three by name, plus claims modules found by name (a module so named, or any
+# module of a package so named, e.g. claims/assessment/medical.py), so new ones are checked as soon as they exist.
+# `reasons` (the fixed code list) and `clocks` (statutory deadlines) are pure and imported by the rules.
 RULE_MODULES = ("insurance.register.identifiers", "insurance.cover.eligibility", "insurance.cover.premiums")
-CLAIMS_RULE_NAMES = frozenset({"status", "assessment", "adjudication", "rules"})
+CLAIMS_RULE_NAMES = frozenset({"status", "assessment", "adjudication", "rules", "reasons", "clocks"})
 ROSTER_READER = "insurance.register.roster"  # reads and checks a roster; allowed in the demo only if pure
 # Web, database, templating, PDF and queue libraries (with their own sibling distributions).
 IMPURE_LIBS = frozenset(
@@ -229,14 +230,12 @@ def in_layer(name: str, layer: frozenset[str]) -> bool:
 
 
 def rule_modules(graph: ImportGraph) -> set[str]:
-    """The listed rule modules that exist, plus claims modules named status/assessment/adjudication/rules and
-    every module of a claims/**/rules/ package."""
+    """The listed rule modules that exist, plus claims modules named for a rule idea (CLAIMS_RULE_NAMES) and every
+    module of a claims package so named (claims/**/rules/, claims/assessment/)."""
     claims = {
         name
         for name in graph.files
-        if in_package(name, "claims")
-        and (name.split(".")[-1] in CLAIMS_RULE_NAMES or "rules" in name.split(".")[1:])
-        and name != "claims"
+        if in_package(name, "claims") and CLAIMS_RULE_NAMES.intersection(name.split(".")[1:]) and name != "claims"
     }
     return {name for name in RULE_MODULES if name in graph.files} | claims
 
@@ -519,6 +518,9 @@ CLEAN_TREE = {
     "claims/service.py": "from insurance.cover import policies\nfrom . import status\n",
     "claims/rules/__init__.py": "",
     "claims/rules/caps.py": "from decimal import Decimal\nfrom ..status import ClaimStatus\n",
+    "claims/reasons.py": "from enum import StrEnum\n",
+    "claims/assessment/__init__.py": "from .medical import assess_medical\n",
+    "claims/assessment/medical.py": "from decimal import Decimal\nfrom ..reasons import ReasonCode\n",
     "main.py": """
         from core import web
         from insurance.register import api as register_api
@@ -707,5 +709,9 @@ def test_the_resolver_handles_every_import_form(clean_fake: ImportGraph) -> None
 
 def test_claims_rule_modules_are_found_by_name(clean_fake: ImportGraph) -> None:
     """None exist yet in the real claims/; new ones must be checked the day they appear."""
-    assert rule_modules(clean_fake) == {*RULE_MODULES, "claims.status", "claims.rules", "claims.rules.caps"}
+    assert rule_modules(clean_fake) == {
+        *RULE_MODULES,
+        *("claims.status", "claims.reasons", "claims.rules", "claims.rules.caps"),
+        *("claims.assessment", "claims.assessment.medical"),  # a module of a package named for a rule idea
+    }
     assert pure_modules(clean_fake) == rule_modules(clean_fake) | {ROSTER_READER}
