@@ -13,7 +13,7 @@ from claims.models import (
     REVIEW_OUTCOME_LABELS,
 )
 from claims.reasons import REASON_LABELS
-from claims.status import CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS
+from claims.status import CLAIM_ACTION_LABELS, CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS
 from core import labels
 
 CLAIM_TYPE = "claim_type"
@@ -63,8 +63,8 @@ labels.register(
         "settlement_import": "一站式结算单导入",
     },
 )
-# The audit actions of the records claims' tables imply beyond a status transition (those come with the
-# transition table's actions).
+# A status transition is audited under its action (claims/status.py); the other records claims keep come after.
+labels.register(labels.AUDIT_ACTION, CLAIM_ACTION_LABELS)
 labels.register(
     labels.AUDIT_ACTION,
     {

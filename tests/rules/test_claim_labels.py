@@ -62,3 +62,10 @@ def test_the_roots_wire_claims_without_relabelling_what_insurance_and_core_regis
 def test_each_composition_root_imports_the_claims_wiring() -> None:
     for root in ("main.py", "worker.py", "core/cli/__init__.py"):
         assert "import claims.wiring" in (ROOT / root).read_text(encoding="utf-8"), root
+
+
+def test_every_claim_transition_is_an_audit_action_with_a_chinese_label() -> None:
+    from claims.status import ClaimAction
+    from core import labels
+
+    assert labels.missing(labels.AUDIT_ACTION, ClaimAction) == []
