@@ -248,7 +248,7 @@ def open_sheet(path: Path, layout: SheetLayout, xlsx_text: XlsxText | None = Non
     if not head:
         raise RosterUnreadable("empty_file", "文件是空的")
     if detect_format(head) == "xlsx":
-        return _open_xlsx(path, size, layout, xlsx_text or _xlsx_text)
+        return _open_xlsx(path, size, layout, xlsx_text or xlsx_cell_text)
     return _open_csv(path, size, layout)
 
 
@@ -301,7 +301,8 @@ def _unreadable(row: int, exc: Exception) -> RosterUnreadable:
     return RosterUnreadable("bad_csv", f"第 {row} 行附近的CSV格式有误（引号不配对？），文件未导入")
 
 
-def _xlsx_text(value: object) -> str:
+def xlsx_cell_text(value: object) -> str:
+    """A workbook cell as the roster reads it: the text Excel shows, a date as YYYY-MM-DD."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -332,7 +333,7 @@ def _open_xlsx(path: Path, size: int, layout: SheetLayout, xlsx_text: XlsxText) 
     except StopIteration:
         workbook.close()
         raise RosterUnreadable("empty_file", "工作表是空的") from None
-    header_cells = [_xlsx_text(c.value) for c in first]
+    header_cells = [xlsx_cell_text(c.value) for c in first]
     try:
         header = map_header(header_cells, layout)
     except RosterUnreadable:
