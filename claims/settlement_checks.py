@@ -18,7 +18,8 @@ from core.masking import mask_ids_in_text
 from insurance.register.identifiers import masked, validate_id_number
 from insurance.register.roster import HeaderMap
 
-# The contract's row refusals; the last three of them are the import service's, against the database.
+# The contract's row refusals. MEMBER_UNKNOWN, NAME_MISMATCH and DUPLICATE_SETTLEMENT against claims already imported
+# are the import service's, against the database; the rest are checked here.
 REQUIRED = "required"
 ID_INVALID = "id_invalid"
 DATE_INVALID = "date_invalid"
