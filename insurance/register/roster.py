@@ -1,11 +1,12 @@
 """Reading a roster of poor households (花名册): columns, encodings, formats and the header. Pure: no web, no
-database. The checks of each record are in roster_checks.py."""
+database. The checks of each record are in roster_checks.py. Other files read the roster's way (claims' settlement
+sheets) open_sheet with their own SheetLayout."""
 
 import codecs
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 from pathlib import Path
@@ -91,8 +92,28 @@ POVERTY_CAUSES: dict[str, str] = {
 
 XLSX_MAGIC = b"PK\x03\x04"
 UTF8_BOM = codecs.BOM_UTF8
-_BY_HEADER = {c.header: c for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
-_BY_ALIAS = {c.key: c for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """The columns of one kind of file read as a roster is read (the roster, claims' settlement sheets): the same
+    encodings, formats and header rules, only the columns differ."""
+
+    columns: tuple[Column, ...]  # required, in their canonical order
+    optional: tuple[Column, ...] = ()
+    sheet_name: str | None = None  # the worksheet a workbook is read from when it has one of this name, else the first
+    by_header: dict[str, Column] = field(init=False, repr=False, compare=False)
+    by_alias: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        known = (*self.columns, *self.optional)
+        object.__setattr__(self, "by_header", {c.header: c for c in known})
+        object.__setattr__(self, "by_alias", {c.key: c for c in known})
+
+
+ROSTER = SheetLayout(COLUMNS, OPTIONAL_COLUMNS, "花名册")
+_BY_HEADER = ROSTER.by_header
+_BY_ALIAS = ROSTER.by_alias
 REQUIRED_COUNT = len(COLUMNS)
 
 
@@ -139,9 +160,10 @@ class HeaderMap:
     language: str  # "chinese" | "english"
     required_index: tuple[int, ...]  # where the COLUMNS stand, in their order (the hot path indexes directly)
     min_width: int  # a record shorter than this lacks a required cell
+    layout: SheetLayout = ROSTER
 
     def header_of(self, key: str) -> str:
-        return self.headers.get(key) or _BY_ALIAS[key].header
+        return self.headers.get(key) or self.layout.by_alias[key].header
 
 
 def column_of(header: str | None) -> Column | None:
@@ -153,18 +175,18 @@ def column_of(header: str | None) -> Column | None:
     return _BY_HEADER.get(text) or _BY_ALIAS.get(text.lower())
 
 
-def map_header(cells: list[str]) -> HeaderMap:
+def map_header(cells: list[str], layout: SheetLayout = ROSTER) -> HeaderMap:
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
     extra: list[str] = []
     chinese = english = 0
     for index, raw in enumerate(cells):
         text = raw.replace("\ufeff", "").strip()
-        column = _BY_HEADER.get(text)
+        column = layout.by_header.get(text)
         if column is not None:
             chinese += 1
         else:
-            column = _BY_ALIAS.get(text.lower())
+            column = layout.by_alias.get(text.lower())
             english += column is not None
         if column is None:
             if text:
@@ -174,7 +196,7 @@ def map_header(cells: list[str]) -> HeaderMap:
             raise RosterUnreadable("duplicate_column", f"表头“{text}”出现了两次", text)
         positions[column.key] = index
         headers[column.key] = text
-    missing = [c for c in COLUMNS if c.key not in positions]
+    missing = [c for c in layout.columns if c.key not in positions]
     if missing:
         names = "、".join(c.header for c in missing)
         raise RosterUnreadable(
@@ -182,9 +204,9 @@ def map_header(cells: list[str]) -> HeaderMap:
             f"缺少必需的列：{names}",
             missing[0].header,
         )
-    required_index = tuple(positions[c.key] for c in COLUMNS)  # every one is there: checked above
+    required_index = tuple(positions[c.key] for c in layout.columns)  # every one is there: checked above
     language = "english" if english > chinese else "chinese"
-    return HeaderMap(positions, headers, extra, language, required_index, max(required_index) + 1)
+    return HeaderMap(positions, headers, extra, language, required_index, max(required_index) + 1, layout)
 
 
 LineCheck = Callable[[str], tuple[str, ...] | None]  # a whole CSV line -> its canonical cells, or None
@@ -211,17 +233,26 @@ class RosterFile:
 
 
 def open_roster(path: Path) -> RosterFile:
+    return open_sheet(path, ROSTER)
+
+
+XlsxText = Callable[[object], str]  # a workbook cell's value -> the text a CSV file would hold
+
+
+def open_sheet(path: Path, layout: SheetLayout, xlsx_text: XlsxText | None = None) -> RosterFile:
+    """Opens a file of the layout's columns, CSV or XLSX; xlsx_text reads a workbook's cells (the roster's rule by
+    default: a kind of sheet with amounts reads its number cells its own way)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
         raise RosterUnreadable("empty_file", "文件是空的")
     if detect_format(head) == "xlsx":
-        return _open_xlsx(path, size)
-    return _open_csv(path, size)
+        return _open_xlsx(path, size, layout, xlsx_text or xlsx_cell_text)
+    return _open_csv(path, size, layout)
 
 
-def _open_csv(path: Path, size: int) -> RosterFile:
+def _open_csv(path: Path, size: int, layout: SheetLayout) -> RosterFile:
     encoding = detect_encoding(path)
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
@@ -236,7 +267,7 @@ def _open_csv(path: Path, size: int) -> RosterFile:
         raw.close()
         raise _unreadable(1, exc) from None
     try:
-        header = map_header(first)
+        header = map_header(first, layout)
     except RosterUnreadable:
         raw.close()
         raise
@@ -270,7 +301,8 @@ def _unreadable(row: int, exc: Exception) -> RosterUnreadable:
     return RosterUnreadable("bad_csv", f"第 {row} 行附近的CSV格式有误（引号不配对？），文件未导入")
 
 
-def _xlsx_text(value: object) -> str:
+def xlsx_cell_text(value: object) -> str:
+    """A workbook cell as the roster reads it: the text Excel shows, a date as YYYY-MM-DD."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -283,14 +315,15 @@ def _xlsx_text(value: object) -> str:
     return str(value)
 
 
-def _open_xlsx(path: Path, size: int) -> RosterFile:
+def _open_xlsx(path: Path, size: int, layout: SheetLayout, xlsx_text: XlsxText) -> RosterFile:
     from openpyxl import load_workbook  # only the XLSX path needs it
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure to open means an unusable workbook
         raise RosterUnreadable("not_xlsx", f"无法打开XLSX工作簿: {exc}") from None
-    sheet = workbook["花名册"] if "花名册" in workbook.sheetnames else workbook.worksheets[0]
+    name = layout.sheet_name
+    sheet = workbook[name] if name is not None and name in workbook.sheetnames else workbook.worksheets[0]
     declared_rows = sheet.max_row or 1
     sheet.reset_dimensions()  # a <dimension> that understates the sheet must not cut it short
     rows = sheet.iter_rows()
@@ -300,15 +333,19 @@ def _open_xlsx(path: Path, size: int) -> RosterFile:
     except StopIteration:
         workbook.close()
         raise RosterUnreadable("empty_file", "工作表是空的") from None
-    header_cells = [_xlsx_text(c.value) for c in first]
-    header = map_header(header_cells)
+    header_cells = [xlsx_cell_text(c.value) for c in first]
+    try:
+        header = map_header(header_cells, layout)
+    except RosterUnreadable:
+        workbook.close()
+        raise
     width = len(header_cells)
 
     def records(check: LineCheck | None) -> Records:  # a workbook has no CSV lines: every record is checked whole
         nonlocal consumed
         try:
             for cells in rows:
-                values = [_xlsx_text(c.value) for c in cells]
+                values = [xlsx_text(c.value) for c in cells]
                 numbered = next((c.row for c in cells if getattr(c, "row", None)), None)
                 if numbered is None or not any(v.strip() for v in values):
                     continue
