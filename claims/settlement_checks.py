@@ -32,8 +32,9 @@ NAME_MISMATCH = "name_mismatch"
 # Not in the contract's list (design choice, to confirm): a text the database cannot hold (too long), or a settlement
 # number a spreadsheet turned into scientific notation (its digits are lost).
 VALUE_INVALID = "value_invalid"
-# The brief files dates out of order (discharge before admission, settled before discharge) with the amounts.
-DATE_ORDER = AMOUNTS_INCONSISTENT
+# Dates out of order (discharge before admission, settled before discharge) break the date columns' own rule in the
+# contract ("not before admission", "not before discharge"), so they are date_invalid, not amounts_inconsistent.
+DATE_ORDER = DATE_INVALID
 REFUSAL_CODES: tuple[str, ...] = (
     REQUIRED,
     ID_INVALID,
