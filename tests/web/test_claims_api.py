@@ -14,12 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfWriter
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from claims import queries, workflow
 from claims.checklist import checklist
+from claims.errors import ClaimConflictError
 from claims.status import ClaimType
 from core.db import for_writing, local_today, new_session
-from core.models import Role
+from core.models import Role, User
 from core.settings import Settings
 from main import create_app
 from tests.builders import bearer, make_user
@@ -335,3 +337,44 @@ def test_two_supervisors_deciding_one_claim_at_once_one_wins(world: World, backe
     assert sorted(results) == [200, 409]
     final = world.client.get(f"/api/claims/{no}", headers=world.handler).json()
     assert final["version"] == version + 1 and final["status"] in ("approved", "rejected")
+
+
+def test_return_lists_everything_missing_then_resubmit_withdraw_and_reopen(world: World) -> None:
+    claim = file(world, ClaimType.supplementary_medical, MEDICAL_FACTS)
+    no = claim["claim_no"]
+    returned = step(world, no, "return", world.handler, version=claim["version"], reasons=["documents_missing"])
+    assert returned.status_code == 200 and returned.json()["status"] == "returned"
+    note = world.client.get(f"/api/claims/{no}/events", headers=world.handler).json()[-1]["note"]
+    assert all(item["label"] in note for item in claim["missing_documents"])  # Art. 22: all of them at once
+    resubmitted = step(world, no, "resubmit", world.handler, version=returned.json()["version"]).json()
+    withdrawn = step(world, no, "withdraw", world.handler, version=resubmitted["version"]).json()
+    assert withdrawn["status"] == "withdrawn"
+    no_reason = step(world, no, "reopen", world.supervisor, version=withdrawn["version"])
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "note"
+    reopened = step(world, no, "reopen", world.supervisor, version=withdrawn["version"], note="农户要求继续理赔")
+    assert reopened.status_code == 200 and reopened.json()["status"] == "filed"
+
+
+def test_an_incident_outside_every_cover_period_is_blocked_at_filing(world: World) -> None:
+    claim = file(world, ClaimType.accidental_medical, {"medical_cost_fen": 50_000}, incident_date="2025-06-01")
+    assert [(c["kind"], c["severity"]) for c in claim["checks"]] == [("outside_cover_period", "block")]
+
+
+def test_a_lost_race_at_commit_is_a_stale_version_and_rolls_back(world: World, engine: Engine, backend: str) -> None:
+    """The version counter's side of the race: a transaction that loaded the claim before another committed a change
+    finds no row to update and answers 409 (SQLite never gets here: its writers begin IMMEDIATE, one at a time)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers")
+    claim = file(world, ClaimType.supplementary_medical, MEDICAL_FACTS)
+    with new_session(engine) as late:
+        supervisor = late.exec(select(User).where(User.username == "supervisor")).one()
+        loaded = queries.get_claim(late, supervisor, claim["claim_no"])
+        won = step(world, claim["claim_no"], "withdraw", world.handler, version=claim["version"])
+        assert won.status_code == 200
+        loaded.claimant_name = "改名"
+        late.add(loaded)
+        with pytest.raises(ClaimConflictError) as raised:
+            workflow.commit(late)
+        assert raised.value.code == "stale_version"
+    after = world.client.get(f"/api/claims/{claim['claim_no']}", headers=world.handler).json()
+    assert after["claimant_name"] == "申请人" and after["status"] == "withdrawn"
