@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_upload_mb: int = Field(default=1024, description="the largest roster file the web accepts")
     claim_document_max_mb: int = Field(default=20, ge=1, description="the largest document a claim accepts")
+    claim_second_approval_yuan: int = Field(
+        default=20000, ge=0, description="a claim decision above this amount needs a second supervisor"
+    )
     public_base_url: str = Field(
         default="", description="the address printed in certificates' QR codes; empty = http://HOST:PORT"
     )
