@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from claims import queries
@@ -217,18 +217,17 @@ def _benefit(session: Session, policy: Policy, peril: str) -> ProductBenefit:
 
 
 def next_claim_no(session: Session, year: int, county_code: str) -> str:
-    """The next number of the county and year: an UPDATE of its counter row (locked until the commit)."""
+    """The next number of the county and year, in one upsert of its counter row: the first filing of a county and
+    year creates the row, and two first filings at once queue on the same key (locked until the commit) rather
+    than one of them failing on the primary key."""
     counter = ClaimCounter.__table__
-    bumped = session.execute(
-        sa.update(counter)
-        .where(counter.c.year == year, counter.c.county_code == county_code)
-        .values(last=counter.c.last + 1)
-        .returning(counter.c.last)
-    ).scalar_one_or_none()
-    if bumped is None:
-        session.execute(sa.insert(counter).values(year=year, county_code=county_code, last=1))
-        bumped = 1
-    return claim_no_for(year, county_code, bumped)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(counter).values(year=year, county_code=county_code, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[counter.c.year, counter.c.county_code], set_={"last": counter.c.last + 1}
+    ).returning(counter.c.last)
+    return claim_no_for(year, county_code, session.execute(statement).scalar_one())
 
 
 # --- checks at filing ---------------------------------------------------------------------------------------------

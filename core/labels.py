@@ -91,6 +91,7 @@ register(
         "insurer_id": "保险公司",
         "limit": "每页条数",
         "user_id": "用户",
+        "user": "操作人",
         "done": "操作结果",
         "offset": "起始位置",
         "next": "登录后前往的页面",

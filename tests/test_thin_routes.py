@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTE_MODULES = sorted([*ROOT.glob("insurance/*/api.py"), *ROOT.glob("insurance/*/pages.py"), ROOT / "core/web.py"])
+ROUTE_MODULES = sorted(
+    [
+        *ROOT.glob("insurance/*/api.py"),
+        *ROOT.glob("insurance/*/pages.py"),
+        *ROOT.glob("claims/**/api.py"),
+        *ROOT.glob("claims/**/pages.py"),
+        ROOT / "core/web.py",
+    ]
+)
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete"})
 
 
