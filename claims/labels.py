@@ -81,6 +81,7 @@ labels.register(
     {
         "claim_id": "理赔案件",
         "claim_no": "案件号",
+        "severity": "提示级别",
         "claim_type": "理赔类型",
         "version": "版本号",
         "policy_id": "保单",
