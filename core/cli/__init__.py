@@ -18,6 +18,7 @@ from core.cli.admin import (
     cmd_users_list,
     cmd_worker,
 )
+from core.cli.claims import cmd_import_settlements
 from core.cli.coverage import cmd_enrol, cmd_import_roster
 from core.cli.up import cmd_up
 from core.settings import get_settings
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on", help="enrolment date YYYY-MM-DD (default: today, Beijing time)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     p.set_defaults(func=cmd_enrol)
+    p = sub.add_parser("import-settlements", help="import one-stop settlement sheets as supplementary-medical claims")
+    p.add_argument("path")
+    p.add_argument("--insurer", help="the insurer's unified social credit code (default: the only insurer)")
+    p.add_argument("--dry-run", action="store_true", help="check and assess, write nothing")
+    p.add_argument("--report", help="write the row-level report to this file (.csv, or .xlsx)")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+    p.set_defaults(func=cmd_import_settlements)
     users_parser = sub.add_parser("users", help="manage users")
     users_sub = users_parser.add_subparsers(dest="users_command", required=True)
     p = users_sub.add_parser("create", help="create a user (audited as system:cli)")
