@@ -50,7 +50,11 @@ def cmd_import_settlements(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         return _unusable(args, "file_not_found", f"文件不存在或不可读: {path}")
-    insurer_id, why = _insurer_id(settings, args.insurer)
+    try:
+        insurer_id, why = _insurer_id(settings, args.insurer)
+    except Exception as exc:  # noqa: BLE001 - the database away: an internal failure, exit status 1
+        print(f"导入失败，未创建任何案件: {type(exc).__name__}: {mask_ids_in_text(str(exc))}", file=sys.stderr)
+        return 1
     if insurer_id is None:
         return _unusable(args, "insurer_unknown", why)
     options = SettlementOptions(
