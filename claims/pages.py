@@ -27,7 +27,7 @@ from claims.schemas import (
     SecondApprovalCreate,
     VersionedAction,
 )
-from claims.status import CLAIM_TYPE_LABELS, ClaimStatus, ClaimType
+from claims.status import CLAIM_TYPE_LABELS, DECISION_LABELS, ClaimStatus, ClaimType
 from core import labels as core_labels
 from core import validation
 from core.auth import CurrentUser, SessionDep, SettingsDep, is_insurer
@@ -54,6 +54,18 @@ YUAN_FACTS: dict[ClaimType, tuple[tuple[str, str], ...]] = {
         ("accident_bmi_paid_yuan", "bmi_paid_fen"),
     ),
     ClaimType.livestock_loss: (("culling_subsidy_yuan", "culling_subsidy_per_head_fen"),),
+}
+
+
+# The facts the shared field labels do not name (flags and lists of the type's facts dataclass).
+FACT_LABELS: dict[str, str] = {
+    "hospital_stay": "住院治疗",
+    "village_verified": "村委会已核实",
+    "ear_tags": "耳标号",
+    "culled_tags": "强制扑杀耳标号",
+    "culling_subsidy_per_head_fen": "每头扑杀补助",
+    "harmless_disposal": "无害化处理",
+    "stage": "生长期",
 }
 
 
@@ -260,6 +272,8 @@ def _claim_page(
         may_act=may_act,
         is_supervisor=may_act and user.role == Role.insurer_supervisor,
         reasons=REASON_LABELS,
+        decision_labels=DECISION_LABELS,
+        fact_labels=FACT_LABELS,
         rejection_reasons={c: t for c, t in REASON_LABELS.items() if c != ReasonCode.payable},
     )
 
