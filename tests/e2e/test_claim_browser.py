@@ -66,7 +66,6 @@ def test_a_handler_files_a_medical_claim_with_documents_and_a_supervisor_approve
     page = log_in(browser, live_server, "handler")
     page.get_by_role("link", name="理赔", exact=True).click()
     expect(page.locator("h1")).to_have_text("理赔案件")
-    page.screenshot(path=str(ARTEFACTS / "claims-queue.png"), full_page=True)
     page.get_by_role("link", name="新建报案").click()
 
     form = page.locator("#claim-form")
@@ -128,5 +127,9 @@ def test_a_handler_files_a_medical_claim_with_documents_and_a_supervisor_approve
     expect(page.locator("[data-testid=waiting-on]")).to_have_text("等待保险机构处理")
     fits(page)
     page.screenshot(path=str(ARTEFACTS / "claims-after-decision.png"), full_page=True)
+    page.locator("header nav").get_by_role("link", name="理赔", exact=True).click()
+    expect(page.locator("table[data-queue=all] tr[data-claim]")).to_contain_text("同意赔付")
+    fits(page)
+    page.screenshot(path=str(ARTEFACTS / "claims-queue.png"), full_page=True)
     page.context.close()
     assert fetch(engine, "SELECT status FROM claim")[0].status == "approved"
