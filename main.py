@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 import claims.wiring  # noqa: F401 - claims' labels and tables
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
 from claims import api as claims_api
+from claims import pages as claims_pages
 from core import assets, audit, audit_view, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (register_api, cover_api, certificates_api, register_pages, cover_pages, certificates_pages):
         app.include_router(router.router)
     app.include_router(claims_api.router)
+    app.include_router(claims_pages.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

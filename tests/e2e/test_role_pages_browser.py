@@ -58,8 +58,10 @@ def _pages(world: dict[str, str]) -> dict[str, list[str]]:
             "/policies/new",
             "/policies/industry/new",
             f"/households/{household}",
+            "/claims",
+            "/claims/new",
         ],
-        "supervisor": [f"/policies/{policy}", "/me/password"],
+        "supervisor": [f"/policies/{policy}", "/me/password", "/claims"],
         "admin": ["/", "/admin/users", f"/admin/users/{world['user']}", "/admin/audit", "/products"],
     }
 

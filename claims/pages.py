@@ -1,0 +1,475 @@
+"""The claims pages: the work queues, the filing form and the claim page with the forms of the steps the user may
+take now. Every route calls the same use case as the JSON API (claims.filing, documents, assessing, workflow); a
+refusal comes back on the same page, in Chinese, inside the form that caused it, with what was typed kept."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from claims import assessing, documents, filing, queries, workflow
+from claims.errors import ClaimCode, ClaimForbiddenError, ClaimInvalidError
+from claims.models import Claim
+from claims.reasons import REASON_LABELS, ReasonCode
+from claims.schemas import (
+    CallbackCreate,
+    ClaimCreate,
+    DecisionCreate,
+    OverrideCreate,
+    ReopenCreate,
+    ReturnCreate,
+    SecondApprovalCreate,
+    VersionedAction,
+)
+from claims.status import CLAIM_TYPE_LABELS, DECISION_LABELS, ClaimStatus, ClaimType
+from core import labels as core_labels
+from core import validation
+from core.auth import CurrentUser, SessionDep, SettingsDep, is_insurer
+from core.db import local_today
+from core.errors import DomainError
+from core.models import Role, User
+from core.templating import render
+from insurance.cover.models import PERIL_LABELS
+
+router = APIRouter(include_in_schema=False)
+QUEUE_SIZE = 50
+
+# The filing form's yuan fields (form name, fact key in fen), per claim type.
+YUAN_FACTS: dict[ClaimType, tuple[tuple[str, str], ...]] = {
+    ClaimType.supplementary_medical: (
+        ("total_cost_yuan", "total_cost_fen"),
+        ("in_policy_yuan", "in_policy_fen"),
+        ("bmi_paid_yuan", "bmi_paid_fen"),
+        ("ci_paid_yuan", "ci_paid_fen"),
+        ("assistance_paid_yuan", "assistance_paid_fen"),
+    ),
+    ClaimType.accidental_medical: (
+        ("medical_cost_yuan", "medical_cost_fen"),
+        ("accident_bmi_paid_yuan", "bmi_paid_fen"),
+    ),
+    ClaimType.livestock_loss: (("culling_subsidy_yuan", "culling_subsidy_per_head_fen"),),
+}
+
+
+# The facts the shared field labels do not name (flags and lists of the type's facts dataclass).
+FACT_LABELS: dict[str, str] = {
+    "hospital_stay": "住院治疗",
+    "village_verified": "村委会已核实",
+    "ear_tags": "耳标号",
+    "culled_tags": "强制扑杀耳标号",
+    "culling_subsidy_per_head_fen": "每头扑杀补助",
+    "harmless_disposal": "无害化处理",
+    "stage": "生长期",
+}
+
+
+def _may_act(user: User) -> bool:
+    """Insurers' staff act on claims; the county and province offices read them."""
+    return is_insurer(user)
+
+
+# --- the work queues ----------------------------------------------------------------------------------------------
+
+
+def _queues(session: Session, user: User, today: date) -> list[tuple[str, str, list[Claim], int]]:
+    """(id, title, rows, count) per queue the user's role works from."""
+    specs: list[tuple[str, str, dict[str, Any]]]
+    if user.role == Role.insurer_handler:
+        specs = [
+            ("mine", "我经办的案件", {"mine": True}),
+            ("due-soon", "3 日内到期", {"due": "soon"}),
+            ("returned", "已退回补正", {"status": ClaimStatus.returned}),
+        ]
+    elif user.role == Role.insurer_supervisor:
+        specs = [
+            ("approvals", "待复核审批", {"status": ClaimStatus.awaiting_second_approval}),
+            ("overdue", "已超期", {"due": "overdue"}),
+            ("due-soon", "3 日内到期", {"due": "soon"}),
+            ("all", "本公司全部案件", {}),
+        ]
+    else:
+        title = "本县理赔案件" if user.role == Role.county_office else "全省理赔案件"
+        specs = [("all", title, {})]
+    queues = []
+    for key, title, narrowing in specs:
+        rows, count = queries.list_claims(session, user, today=today, limit=QUEUE_SIZE, **narrowing)
+        queues.append((key, title, rows, count))
+    return queues
+
+
+@router.get("/claims", response_class=HTMLResponse)
+def claims_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    if user.role == Role.admin:
+        raise ClaimForbiddenError("系统管理员不办理理赔案件", code=ClaimCode.forbidden)
+    today = local_today()
+    return render(
+        request,
+        "pages/claims.html",
+        user,
+        queues=_queues(session, user, today),
+        today=today,
+        may_file=_may_act(user),
+    )
+
+
+# --- filing -------------------------------------------------------------------------------------------------------
+
+
+def _yuan_to_fen(text: str, field: str) -> int | None:
+    """A yuan amount typed by a person, exactly to the fen (never through float); empty is None. The refusal names
+    the field in Chinese, since the form shows one message for all its amounts."""
+    name = core_labels.label(core_labels.FIELD, field.removeprefix("facts."))
+    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "")
+    if not cleaned:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ClaimInvalidError(
+            "金额格式不正确，请填写数字（元）", code=ClaimCode.amount_invalid, field=field
+        ) from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise ClaimInvalidError(
+            f"{name}：金额须为不小于 0 的数字，最多两位小数（元）", code=ClaimCode.amount_invalid, field=field
+        )
+    return int(value * 100)
+
+
+def _tag_list(text: str) -> list[str]:
+    return [t for t in text.replace("，", ",").replace("、", ",").replace("\n", ",").replace(" ", ",").split(",") if t]
+
+
+def facts_from_form(claim_type: ClaimType, form: dict[str, str]) -> dict[str, Any]:
+    """The type's facts as ClaimCreate takes them, from the form's fields (yuan amounts to fen, lists split)."""
+    facts: dict[str, Any] = {}
+    for name, key in YUAN_FACTS.get(claim_type, ()):
+        fen = _yuan_to_fen(form.get(name, ""), f"facts.{key}")
+        if fen is not None:
+            facts[key] = fen
+    if claim_type == ClaimType.accidental_medical:
+        facts["hospital_stay"] = form.get("hospital_stay") == "1"
+    elif claim_type in (ClaimType.accidental_death, ClaimType.illness_death):
+        facts["died_on"] = form.get("died_on", "").strip() or None
+    elif claim_type == ClaimType.accidental_disability:
+        grades = _tag_list(form.get("grades", ""))
+        if not all(g.isdigit() for g in grades):
+            raise ClaimInvalidError("伤残等级须为 1 到 10 级", code=ClaimCode.grade_invalid, field="facts.grades")
+        facts["grades"] = [int(g) for g in grades]
+    elif claim_type == ClaimType.house_collapse:
+        facts["rooms_collapsed"] = form.get("rooms_collapsed", "").strip() or None
+        facts["village_verified"] = form.get("village_verified") == "1"
+    elif claim_type == ClaimType.livestock_loss:
+        facts["ear_tags"] = _tag_list(form.get("ear_tags", ""))
+        facts["culled_tags"] = _tag_list(form.get("culled_tags", ""))
+        facts["harmless_disposal"] = form.get("harmless_disposal", "1") == "1"
+    elif claim_type == ClaimType.crop_loss:
+        facts["area_mu"] = form.get("area_mu", "").strip()
+        percent = form.get("loss_percent", "").strip()
+        try:
+            facts["loss_bp"] = int(Decimal(percent) * 100) if percent else None
+        except InvalidOperation:
+            raise ClaimInvalidError(
+                "损失程度须为 0 到 100 的数字（%）", code=ClaimCode.facts_invalid, field="facts.loss_bp"
+            ) from None
+        facts["stage"] = form.get("stage", "").strip() or None
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+def _new_claim_form(
+    request: Request, user: User, *, typed: dict[str, str] | None = None, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "pages/claim_new.html",
+        user,
+        status_code=status,
+        error=error,
+        typed=typed or {},
+        claim_types=CLAIM_TYPE_LABELS,
+        perils=PERIL_LABELS,
+        today=local_today(),
+    )
+
+
+@router.get("/claims/new", response_class=HTMLResponse)
+def new_claim_page(request: Request, user: CurrentUser) -> HTMLResponse:
+    queries.require_handler(user)
+    return _new_claim_form(request, user)
+
+
+def _typed(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/claims/new", response_class=HTMLResponse)
+async def file_claim_form(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+    try:
+        claim_type = ClaimType(typed.get("claim_type", ""))
+    except ValueError:
+        return _new_claim_form(request, user, typed=typed, error="请选择理赔类型", status=422)
+    try:
+        data = ClaimCreate.model_validate(
+            {
+                "claim_type": claim_type,
+                "id_number": typed.get("id_number", "").strip() or None,
+                "claimant_name": typed.get("claimant_name", "").strip(),
+                "claimant_relation": typed.get("claimant_relation", "").strip() or "本人",
+                "claimant_phone": typed.get("claimant_phone", "").strip() or None,
+                "incident_date": typed.get("incident_date", "").strip(),
+                "incident_place": typed.get("incident_place", "").strip() or None,
+                "peril": typed.get("peril", "").strip() or None,
+                "facts": facts_from_form(claim_type, typed),
+                "settlement_no": typed.get("settlement_no", "").strip() or None,
+                "invoice_nos": _tag_list(typed.get("invoice_nos", "")),
+                "main_diagnosis": typed.get("main_diagnosis", "").strip() or None,
+            }
+        )
+        claim = filing.file_claim(session, user, data, today=local_today())
+    except DomainError as exc:
+        return _new_claim_form(request, user, typed=typed, error=exc.message, status=exc.status_code)
+    except ValidationError as exc:
+        message = str(validation.describe(exc.errors())["message"])
+        return _new_claim_form(request, user, typed=typed, error=message, status=422)
+    return RedirectResponse(f"/claims/{claim.claim_no}", status_code=303)
+
+
+# --- the claim page -----------------------------------------------------------------------------------------------
+
+
+def _claim_page(
+    request: Request,
+    session: Session,
+    user: User,
+    claim_no: str,
+    *,
+    error: str | None = None,
+    failed_form: str | None = None,
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """`failed_form` names the form whose refusal `error` is, so the page shows it there, with `typed` kept."""
+    claim = queries.get_claim(session, user, claim_no)
+    may_act = _may_act(user)
+    return render(
+        request,
+        "pages/claim.html",
+        user,
+        status_code=status,
+        error=error,
+        failed_form=failed_form,
+        typed=typed or {},
+        claim=queries.claim_public(session, claim, local_today()),
+        events=queries.list_events(session, claim),
+        documents=[queries.document_public(d) for d in queries.live_documents(session, claim.id or 0)],
+        callbacks=queries.list_callbacks(session, claim),
+        may_act=may_act,
+        is_supervisor=may_act and user.role == Role.insurer_supervisor,
+        reasons=REASON_LABELS,
+        decision_labels=DECISION_LABELS,
+        fact_labels=FACT_LABELS,
+        rejection_reasons={c: t for c, t in REASON_LABELS.items() if c != ReasonCode.payable},
+    )
+
+
+@router.get("/claims/{claim_no}", response_class=HTMLResponse)
+def claim_page(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    return _claim_page(request, session, user, claim_no)
+
+
+def _step(
+    request: Request,
+    session: Session,
+    user: User,
+    claim_no: str,
+    form_name: str,
+    typed: dict[str, str],
+    run: Callable[[], object],
+) -> Response:
+    """Runs one use case; back to the claim page on success, or the page with the refusal inside the form."""
+    try:
+        run()
+    except DomainError as exc:
+        return _claim_page(
+            request,
+            session,
+            user,
+            claim_no,
+            error=exc.message,
+            failed_form=form_name,
+            typed=typed,
+            status=exc.status_code,
+        )
+    except ValidationError as exc:
+        message = str(validation.describe(exc.errors())["message"])
+        return _claim_page(
+            request, session, user, claim_no, error=message, failed_form=form_name, typed=typed, status=422
+        )
+    return RedirectResponse(f"/claims/{claim_no}#{form_name}", status_code=303)
+
+
+def _version(typed: dict[str, str]) -> dict[str, Any]:
+    return {"version": typed.get("version", ""), "note": typed.get("note", "").strip() or None}
+
+
+@router.post("/claims/{claim_no}/documents", response_class=HTMLResponse)
+def upload_document_form(
+    claim_no: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    code: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    def run() -> object:
+        if file is None or not file.filename:
+            raise ClaimInvalidError("请选择要上传的文件", code=ClaimCode.upload_empty, field="file")
+        return documents.upload_document(
+            session,
+            settings,
+            user,
+            claim_no,
+            code=code,
+            stream=file.file,
+            filename=file.filename,
+            declared_type=file.content_type,
+        )
+
+    return _step(request, session, user, claim_no, "upload-form", {"code": code}, run)
+
+
+@router.post("/claims/{claim_no}/checks/{check_id}/override", response_class=HTMLResponse)
+def override_check_form(
+    claim_no: str,
+    check_id: int,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    def run() -> object:
+        data = OverrideCreate.model_validate({"reason": reason.strip()})
+        return filing.override_check(session, user, claim_no, check_id, data)
+
+    return _step(request, session, user, claim_no, f"check-{check_id}", {"reason": reason}, run)
+
+
+@router.post("/claims/{claim_no}/complete-documents", response_class=HTMLResponse)
+async def complete_documents_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        data = VersionedAction.model_validate(_version(typed))
+        return workflow.complete_documents(session, user, claim_no, data, today=local_today())
+
+    return _step(request, session, user, claim_no, "complete-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/return", response_class=HTMLResponse)
+async def return_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    form = await request.form()
+    typed = _typed(form)
+
+    def run() -> object:
+        reasons = [r for r in form.getlist("reasons") if isinstance(r, str)]
+        if not reasons:
+            raise ClaimInvalidError("请至少选择一项退回原因", code=ClaimCode.reason_required, field="reasons")
+        data = ReturnCreate.model_validate({**_version(typed), "reasons": reasons})
+        return workflow.return_to_filer(session, user, claim_no, data)
+
+    return _step(request, session, user, claim_no, "return-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/resubmit", response_class=HTMLResponse)
+async def resubmit_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        return workflow.resubmit(session, user, claim_no, VersionedAction.model_validate(_version(typed)))
+
+    return _step(request, session, user, claim_no, "resubmit-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/assess", response_class=HTMLResponse)
+async def assess_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        data = VersionedAction.model_validate(_version(typed))
+        return assessing.assess_claim(session, user, claim_no, data.version)
+
+    return _step(request, session, user, claim_no, "assess-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/decision", response_class=HTMLResponse)
+async def decision_form(
+    claim_no: str, request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        amount = _yuan_to_fen(typed.get("amount_yuan", ""), "amount_fen")
+        data = DecisionCreate.model_validate(
+            {
+                **_version(typed),
+                "decision": typed.get("decision", ""),
+                "amount_fen": amount,
+                "reason": typed.get("reason", "").strip() or None,
+            }
+        )
+        threshold = settings.claim_second_approval_yuan * 100
+        return workflow.decide(session, user, claim_no, data, threshold_fen=threshold, today=local_today())
+
+    return _step(request, session, user, claim_no, "decision-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/second-approval", response_class=HTMLResponse)
+async def second_approval_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        data = SecondApprovalCreate.model_validate({**_version(typed), "agree": typed.get("agree") == "1"})
+        return workflow.second_approval(session, user, claim_no, data, today=local_today())
+
+    return _step(request, session, user, claim_no, "second-approval-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/withdraw", response_class=HTMLResponse)
+async def withdraw_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        return workflow.withdraw(session, user, claim_no, VersionedAction.model_validate(_version(typed)))
+
+    return _step(request, session, user, claim_no, "withdraw-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/reopen", response_class=HTMLResponse)
+async def reopen_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        data = ReopenCreate.model_validate({**_version(typed), "note": typed.get("note", "").strip()})
+        return workflow.reopen(session, user, claim_no, data, today=local_today())
+
+    return _step(request, session, user, claim_no, "reopen-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/callbacks", response_class=HTMLResponse)
+async def callback_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        data = CallbackCreate.model_validate(
+            {"reached": typed.get("reached") == "1", "household_said": typed.get("household_said", "").strip() or None}
+        )
+        return workflow.record_callback(session, user, claim_no, data)
+
+    return _step(request, session, user, claim_no, "callback-form", typed, run)
