@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router.router)
     app.include_router(claims_api.router)
     app.include_router(claims_pages.router)
+    app.include_router(claims_api.settlement_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

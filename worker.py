@@ -14,6 +14,7 @@ from rq import SimpleWorker
 
 import claims.wiring  # noqa: F401 - claims' labels and tables
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
+from claims import jobs as claims_jobs
 from core import documents as core_documents
 from core.masking import configure_logging
 from core.queue import clear_heartbeat, get_queue, publish_heartbeat, redis_from_url, worker_name
@@ -40,6 +41,9 @@ def _sweep(settings: Settings) -> None:
     swept = register_jobs.enqueue_queued_imports()
     if swept:
         log.info("sweeper: enqueued %d queued roster imports", swept)
+    swept = claims_jobs.enqueue_queued_settlement_imports()
+    if swept:
+        log.info("sweeper: enqueued %d queued settlement imports", swept)
     swept = cover_jobs.enqueue_queued_enrolments()
     if swept:
         log.info("sweeper: enqueued %d queued enrolments", swept)

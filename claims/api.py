@@ -1,12 +1,21 @@
 """The claims JSON API: filing, documents, the checks, assessment, the decision and its second approval, the
 workflow's other steps, call-backs and the work queues. Thin: each route calls one use case."""
 
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from sqlmodel import Session
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
-from claims import assessing, documents, filing, queries, workflow
+from claims import assessing, documents, filing, queries, settlement_uploads, workflow
 from claims.deps import CurrentClaim
+from claims.errors import ClaimCode, ClaimNotFoundError
+from claims.models import SettlementImport
 from claims.schemas import (
     CallbackCreate,
     CallbackPublic,
@@ -21,11 +30,16 @@ from claims.schemas import (
     ReopenCreate,
     ReturnCreate,
     SecondApprovalCreate,
+    SettlementImportPublic,
+    SettlementIssuePublic,
     VersionedAction,
 )
+from claims.settlement_import import PROGRESS_KEY
+from claims.settlement_report import iter_report_csv, stored_rows, write_report_xlsx
 from claims.status import ClaimStatus
-from core.auth import CurrentUser, SessionDep, SettingsDep
+from core.auth import CurrentUser, EngineDep, QueueDep, SessionDep, SettingsDep
 from core.db import local_today
+from core.queue import JobQueue
 from core.schemas import Page
 
 router = APIRouter(prefix="/api/claims", tags=["claims"])
@@ -160,3 +174,115 @@ def record_callback(claim_no: str, data: CallbackCreate, session: SessionDep, us
 @router.get("/{claim_no}/callbacks", response_model=list[CallbackPublic])
 def read_callbacks(claim: CurrentClaim, session: SessionDep) -> list[CallbackPublic]:
     return [CallbackPublic.model_validate(c) for c in queries.list_callbacks(session, claim)]
+
+
+# --- settlement-sheet imports ---------------------------------------------------------------------------------
+
+settlement_router = APIRouter(prefix="/api/settlement-imports", tags=["claims"])
+
+
+def get_current_import(import_id: int, session: SessionDep, user: CurrentUser) -> SettlementImport:
+    """The import of the path, if it is of the user's company; anyone else gets 404."""
+    return settlement_uploads.get_settlement_import(session, user, import_id)
+
+
+CurrentSettlementImport = Annotated[SettlementImport, Depends(get_current_import)]
+
+
+def settlement_import_public(queue: JobQueue, row: SettlementImport) -> SettlementImportPublic:
+    public = SettlementImportPublic.model_validate(row)
+    if row.status in ("queued", "running"):
+        public.progress = queue.progress(PROGRESS_KEY.format(row.id))
+    return public
+
+
+@settlement_router.post(
+    "",
+    response_model=SettlementImportPublic,
+    status_code=202,
+    summary="Upload a one-stop settlement sheet (CSV or XLSX); a worker files its rows as claims",
+)
+def create_settlement_import(
+    session: SessionDep,
+    user: CurrentUser,
+    queue: QueueDep,
+    file: Annotated[UploadFile, File(description="the settlement sheet")],
+) -> SettlementImportPublic:
+    settings = queue.settings
+    record = settlement_uploads.start_settlement_upload(
+        session,
+        user,
+        upload=file.file,
+        filename=file.filename or "",
+        var_dir=settings.var_dir,
+        max_bytes=settings.max_upload_mb << 20,
+    )
+    import_id = record.id or 0
+    queue.try_enqueue(
+        settlement_uploads.IMPORT_JOB,
+        import_id,
+        job_id=settlement_uploads.import_job_id(import_id),
+        timeout=settlement_uploads.IMPORT_TIMEOUT,
+    )
+    return settlement_import_public(queue, record)
+
+
+@settlement_router.get("", response_model=Page[SettlementImportPublic], summary="The imports of the caller's company")
+def read_settlement_imports(
+    session: SessionDep,
+    user: CurrentUser,
+    queue: QueueDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[SettlementImportPublic]:
+    rows, count = settlement_uploads.list_settlement_imports(session, user, limit=limit, offset=offset)
+    return Page(data=[settlement_import_public(queue, r) for r in rows], count=count)
+
+
+@settlement_router.get("/{import_id}", response_model=SettlementImportPublic)
+def read_settlement_import(record: CurrentSettlementImport, queue: QueueDep) -> SettlementImportPublic:
+    return settlement_import_public(queue, record)
+
+
+@settlement_router.get("/{import_id}/issues", response_model=Page[SettlementIssuePublic])
+def read_settlement_issues(
+    record: CurrentSettlementImport,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[SettlementIssuePublic]:
+    rows, count = settlement_uploads.list_settlement_issues(session, record.id or 0, limit=limit, offset=offset)
+    return Page(data=[SettlementIssuePublic.model_validate(r) for r in rows], count=count)
+
+
+@settlement_router.get("/{import_id}/report.{fmt}", summary="The refused rows and the claims created, as CSV or XLSX")
+def download_settlement_report(record: CurrentSettlementImport, fmt: str, engine: EngineDep) -> Response:
+    import_id = record.id or 0
+    stem = f"结算单导入报告-{import_id}-{record.filename.rsplit('.', 1)[0]}"
+    if fmt == "csv":
+
+        def chunks() -> Iterator[bytes]:
+            with Session(engine) as session:
+                for chunk in iter_report_csv(stored_rows(session, import_id)):
+                    yield chunk.encode("utf-8")
+
+        return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=_attachment(f"{stem}.csv"))
+    if fmt == "xlsx":
+        with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
+            path = Path(handle.name)
+        with Session(engine) as session:
+            write_report_xlsx(path, stored_rows(session, import_id))
+        return FileResponse(
+            path,
+            headers=_attachment(f"{stem}.xlsx"),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+    raise ClaimNotFoundError("报告格式只能是 csv 或 xlsx", code=ClaimCode.import_not_found, field="fmt")
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="report.{filename.rsplit(".", 1)[-1]}"; '
+        f"filename*=UTF-8''{quote(filename)}"
+    }

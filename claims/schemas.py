@@ -201,3 +201,41 @@ class ClaimPublic(ClaimSummary):
     missing_documents: list[ChecklistItem]
     checks: list[CheckPublic]
     allowed_actions: list[str]
+
+
+class SettlementImportPublic(BaseModel):
+    """A settlement-sheet import: its state and counts; `progress` while a worker runs it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str
+    size_bytes: int
+    file_format: str | None
+    encoding: str | None
+    status: str
+    rows: int
+    accepted: int
+    refused: int
+    claims_created: int
+    payable_fen: int
+    household_pays_fen: int
+    message: str | None
+    actor: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: dict[str, Any] | None = None
+
+
+class SettlementIssuePublic(BaseModel):
+    """A refused row (or note) of an import; ID numbers are stored masked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    row: int
+    column: str
+    code: str
+    message: str
+    value: str | None
+    settlement_no: str | None
