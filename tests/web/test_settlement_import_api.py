@@ -18,7 +18,7 @@ from core.queue import get_queue, redis_from_url
 from core.settings import Settings, get_settings
 from tests.builders import bearer
 from tests.cli.test_import_settlements_cli import line, unknown_id, write
-from tests.cover_builders import coverage_rows, fetch, make_other_insurer
+from tests.cover_builders import coverage_rows, fetch, make_cast, make_other_insurer
 from tests.document_builders import issued_policy
 
 
@@ -96,3 +96,36 @@ def test_an_uploaded_sheet_is_imported_by_the_worker_and_only_its_insurer_reads_
         assert client.get(f"/api/settlement-imports/{import_id}/report.csv", headers=headers).status_code == 404
         assert client.get("/api/settlement-imports", headers=headers).json()["count"] == 0
     assert post(client, bearer(client, "huayuan"), sheet).status_code == 403
+
+
+def test_an_upload_while_redis_is_down_stays_queued_and_the_sweeper_sends_it_later(
+    client: TestClient, session: Session, job_env: Settings, tmp_path: Path
+) -> None:
+    from claims.jobs import enqueue_queued_settlement_imports
+
+    make_cast(session)
+    headers = bearer(client, "handler")
+    sheet = write(tmp_path / "s.csv", [line("X01", "无此人", unknown_id(), local_today() - timedelta(days=9))])
+    live_redis = client.app.state.settings.redis_url
+    client.app.state.settings = client.app.state.settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    created = post(client, headers, sheet)
+    client.app.state.settings = client.app.state.settings.model_copy(update={"redis_url": live_redis})
+    assert created.status_code == 202, created.text
+    url = f"/api/settlement-imports/{created.json()['id']}"
+    assert client.get(url, headers=headers).json()["status"] == "queued"
+    assert enqueue_queued_settlement_imports() == 1
+    run_worker_until_idle(job_env)
+    done = client.get(url, headers=headers).json()
+    assert (done["status"], done["rows"], done["refused"], done["claims_created"]) == ("done", 1, 1, 0)
+
+
+def test_a_file_that_is_not_a_settlement_sheet_is_refused_at_once(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    make_cast(session)
+    headers = bearer(client, "handler")
+    path = tmp_path / "other.csv"
+    path.write_text("甲,乙\n1,2\n", encoding="utf-8")
+    response = post(client, headers, path)
+    assert response.status_code == 422 and response.json()["field"] == "file"
+    assert client.get("/api/settlement-imports", headers=headers).json()["count"] == 0
