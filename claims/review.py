@@ -20,7 +20,7 @@ from claims.schemas import ReviewOutcomeCreate
 from claims.status import ClaimType
 from core import audit
 from core.audit import Actor
-from core.db import utcnow
+from core.db import PROGRAMME_TZ, utcnow
 from core.models import User
 from core.settings import Settings
 
@@ -36,7 +36,7 @@ def policy_from(settings: Settings) -> SamplePolicy:
 def peer_amounts(session: Session, claim: Claim, today: date) -> list[int]:
     """The agreed amounts of the claim's peers in the last 12 months, within the same insurer: the same main
     diagnosis for a medical claim (none without a diagnosis), the same peril and county for the others."""
-    since = datetime.combine(peer_window_start(today), time.min)
+    since = datetime.combine(peer_window_start(today), time.min, tzinfo=PROGRAMME_TZ)
     query = select(Claim.payable_fen).where(
         Claim.insurer_id == claim.insurer_id,
         Claim.id != claim.id,
