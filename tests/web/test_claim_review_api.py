@@ -3,6 +3,7 @@ risk (above the amount, or unusual for its diagnosis), none at 0, the supervisor
 and another insurer's supervisor answered 404."""
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from claims.status import ClaimStatus, ClaimType
 from core.db import local_today, utcnow
 from core.settings import Settings
 from main import create_app
-from tests.builders import bearer
+from tests.builders import bearer, login_page
 from tests.cover_builders import audit_rows, make_other_insurer
 from tests.web.test_claims_api import MEDICAL_FACTS, World, make_world, ready, step, writer
 
@@ -143,3 +144,27 @@ def test_an_amount_unusual_for_its_diagnosis_gets_a_risk_review_with_ten_peers(s
         session.rollback()
     with writer(engine) as session:
         assert session.exec(select(ClaimReview).where(ClaimReview.reason == "unusual_amount")).all() == []
+
+
+@pytest.mark.parametrize("sampled", [(100, 100_000)], indirect=True)
+def test_the_supervisor_works_the_review_sample_from_the_pages(sampled: World) -> None:
+    world = sampled
+    no = decided(world)["claim_no"]
+    [row] = reviews_of(world, no)
+    login_page(world.client, "supervisor2")
+    queue = world.client.get("/claims")
+    sample = re.search(r'<table class="queue" data-queue="review-sample">.*?</table>', queue.text, re.S)
+    assert sample is not None and no in sample.group(0) and "随机抽查" in sample.group(0)
+    page = world.client.get(f"/claims/{no}")
+    assert f'id="review-form-{row["id"]}"' in page.text and "复核记录" in page.text
+
+    refused = world.client.post(f"/claims/{no}/reviews/{row['id']}", data={"outcome": "disagreed"})
+    assert refused.status_code == 422 and "不同意时须填写复核意见" in refused.text
+    done = world.client.post(f"/claims/{no}/reviews/{row['id']}", data={"outcome": "agreed"}, follow_redirects=False)
+    assert done.status_code == 303
+    page = world.client.get(f"/claims/{no}")
+    assert f'id="review-form-{row["id"]}"' not in page.text and "同意" in page.text
+    assert "暂无待复核的抽查案件" in world.client.get("/claims").text
+
+    login_page(world.client, "handler")
+    assert 'data-queue="review-sample"' not in world.client.get("/claims").text
