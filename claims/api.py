@@ -12,10 +12,10 @@ from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from claims import assessing, documents, filing, queries, settlement_uploads, workflow
+from claims import assessing, documents, filing, queries, review, settlement_uploads, workflow
 from claims.deps import CurrentClaim
 from claims.errors import ClaimCode, ClaimNotFoundError
-from claims.models import SettlementImport
+from claims.models import ReviewOutcome, SettlementImport
 from claims.schemas import (
     CallbackCreate,
     CallbackPublic,
@@ -29,6 +29,8 @@ from claims.schemas import (
     OverrideCreate,
     ReopenCreate,
     ReturnCreate,
+    ReviewOutcomeCreate,
+    ReviewPublic,
     SecondApprovalCreate,
     SettlementImportPublic,
     SettlementIssuePublic,
@@ -63,6 +65,18 @@ def read_claims(
         session, user, today=local_today(), status=status, mine=mine, due=due, limit=limit, offset=offset
     )
     return Page(data=[queries.claim_summary(c) for c in rows], count=count)
+
+
+@router.get("/reviews", response_model=Page[ReviewPublic], summary="The review sample of the supervisor's insurer")
+def read_review_sample(
+    session: SessionDep,
+    user: CurrentUser,
+    outcome: ReviewOutcome | None = ReviewOutcome.pending,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ReviewPublic]:
+    rows, count = review.list_sample(session, user, outcome=outcome, limit=limit, offset=offset)
+    return Page(data=[queries.review_public(r, c.claim_no) for r, c in rows], count=count)
 
 
 @router.post("", response_model=ClaimPublic, status_code=201, summary="File a claim for a household")
@@ -144,7 +158,8 @@ def decide(
     claim_no: str, data: DecisionCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> ClaimPublic:
     threshold = settings.claim_second_approval_yuan * 100
-    workflow.decide(session, user, claim_no, data, threshold_fen=threshold, today=local_today())
+    sampling = review.policy_from(settings)
+    workflow.decide(session, user, claim_no, data, threshold_fen=threshold, today=local_today(), sampling=sampling)
     return _public(session, claim_no, user)
 
 
@@ -164,6 +179,20 @@ def withdraw(claim_no: str, data: VersionedAction, session: SessionDep, user: Cu
 def reopen(claim_no: str, data: ReopenCreate, session: SessionDep, user: CurrentUser) -> ClaimPublic:
     workflow.reopen(session, user, claim_no, data, today=local_today())
     return _public(session, claim_no, user)
+
+
+@router.get("/{claim_no}/reviews", response_model=list[ReviewPublic], summary="The claim's reviews")
+def read_reviews(claim: CurrentClaim, session: SessionDep) -> list[ReviewPublic]:
+    return [queries.review_public(r, claim.claim_no) for r in review.list_claim_reviews(session, claim)]
+
+
+@router.post(
+    "/{claim_no}/reviews/{review_id}", response_model=ReviewPublic, summary="Record a sampled review's outcome"
+)
+def record_review(
+    claim_no: str, review_id: int, data: ReviewOutcomeCreate, session: SessionDep, user: CurrentUser
+) -> ReviewPublic:
+    return queries.review_public(review.record_outcome(session, user, claim_no, review_id, data), claim_no)
 
 
 @router.post("/{claim_no}/callbacks", response_model=CallbackPublic, status_code=201)

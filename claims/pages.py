@@ -13,7 +13,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from claims import assessing, documents, filing, queries, workflow
+from claims import assessing, documents, filing, queries, review, workflow
 from claims.errors import ClaimCode, ClaimForbiddenError, ClaimInvalidError
 from claims.models import Claim
 from claims.reasons import REASON_LABELS, ReasonCode
@@ -24,6 +24,7 @@ from claims.schemas import (
     OverrideCreate,
     ReopenCreate,
     ReturnCreate,
+    ReviewOutcomeCreate,
     SecondApprovalCreate,
     VersionedAction,
 )
@@ -103,6 +104,14 @@ def _queues(session: Session, user: User, today: date) -> list[tuple[str, str, l
     return queues
 
 
+def _review_sample(session: Session, user: User) -> tuple[list[Any], int] | None:
+    """The supervisor's "复核抽样" queue: pending random and risk reviews of the insurer's claims, newest first."""
+    if user.role != Role.insurer_supervisor or user.insurer_id is None:
+        return None
+    rows, count = review.list_sample(session, user, limit=QUEUE_SIZE)
+    return [queries.review_public(r, c.claim_no) for r, c in rows], count
+
+
 @router.get("/claims", response_class=HTMLResponse)
 def claims_page(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     if user.role == Role.admin:
@@ -113,6 +122,7 @@ def claims_page(request: Request, session: SessionDep, user: CurrentUser) -> HTM
         "pages/claims.html",
         user,
         queues=_queues(session, user, today),
+        review_sample=_review_sample(session, user),
         today=today,
         may_file=_may_act(user),
     )
@@ -269,6 +279,7 @@ def _claim_page(
         events=queries.list_events(session, claim),
         documents=[queries.document_public(d) for d in queries.live_documents(session, claim.id or 0)],
         callbacks=queries.list_callbacks(session, claim),
+        reviews=[queries.review_public(r, claim.claim_no) for r in review.list_claim_reviews(session, claim)],
         may_act=may_act,
         is_supervisor=may_act and user.role == Role.insurer_supervisor,
         reasons=REASON_LABELS,
@@ -425,7 +436,10 @@ async def decision_form(
             }
         )
         threshold = settings.claim_second_approval_yuan * 100
-        return workflow.decide(session, user, claim_no, data, threshold_fen=threshold, today=local_today())
+        sampling = review.policy_from(settings)
+        return workflow.decide(
+            session, user, claim_no, data, threshold_fen=threshold, today=local_today(), sampling=sampling
+        )
 
     return _step(request, session, user, claim_no, "decision-form", typed, run)
 
@@ -473,3 +487,18 @@ async def callback_form(claim_no: str, request: Request, session: SessionDep, us
         return workflow.record_callback(session, user, claim_no, data)
 
     return _step(request, session, user, claim_no, "callback-form", typed, run)
+
+
+@router.post("/claims/{claim_no}/reviews/{review_id}", response_class=HTMLResponse)
+async def review_form(
+    claim_no: str, review_id: int, request: Request, session: SessionDep, user: CurrentUser
+) -> Response:
+    typed = _typed(await request.form())
+
+    def run() -> object:
+        data = ReviewOutcomeCreate.model_validate(
+            {"outcome": typed.get("outcome", ""), "note": typed.get("review_note", "").strip() or None}
+        )
+        return review.record_outcome(session, user, claim_no, review_id, data)
+
+    return _step(request, session, user, claim_no, f"review-form-{review_id}", typed, run)

@@ -15,7 +15,10 @@ from sqlmodel import Session, col, func, select
 from claims import checklist
 from claims.clocks import DUE_SOON_DAYS, WAITING_ON_LABELS, ClaimDates, claim_clocks
 from claims.errors import ClaimCode, ClaimForbiddenError, ClaimNotFoundError
+from claims.labels import REVIEW_REASON
 from claims.models import (
+    REVIEW_KIND_LABELS,
+    REVIEW_OUTCOME_LABELS,
     Claim,
     ClaimCallback,
     ClaimCheck,
@@ -33,8 +36,10 @@ from claims.schemas import (
     ClocksPublic,
     DocumentPublic,
     LinePublic,
+    ReviewPublic,
 )
 from claims.status import CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS, ClaimStatus, allowed_actions
+from core import labels
 from core.auth import county_prefix, is_insurer
 from core.db import local_date
 from core.models import Role, User
@@ -250,3 +255,13 @@ def pending_review(session: Session, claim: Claim) -> ClaimReview | None:
         ClaimReview.outcome == ReviewOutcome.pending,
     )
     return session.exec(query.order_by(col(ClaimReview.id).desc())).first()
+
+
+def review_public(review: ClaimReview, claim_no: str) -> ReviewPublic:
+    """A review with its Chinese labels (kind, why it was picked, outcome)."""
+    public = ReviewPublic.model_validate(review)
+    public.claim_no = claim_no
+    public.kind_label = REVIEW_KIND_LABELS[review.kind]
+    public.reason_label = labels.label(REVIEW_REASON, review.reason) if review.reason else ""
+    public.outcome_label = REVIEW_OUTCOME_LABELS[review.outcome]
+    return public

@@ -3,10 +3,11 @@ fraction (a yuan amount of more than 2 decimals) is refused by the filing servic
 facts arrive as an object whose keys are the facts dataclass's (`claims.assessment`), checked by the service."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from claims.models import ReviewKind, ReviewOutcome
 from claims.reasons import ReasonCode
 from claims.status import ClaimStatus, ClaimType, Decision
 
@@ -68,6 +69,30 @@ class OverrideCreate(BaseModel):
 class CallbackCreate(BaseModel):
     reached: bool
     household_said: str | None = Field(default=None, max_length=1000)
+
+
+class ReviewOutcomeCreate(BaseModel):
+    """A supervisor's verdict on a sampled review; a note is required when disagreeing."""
+
+    outcome: Literal[ReviewOutcome.agreed, ReviewOutcome.disagreed]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ReviewPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    claim_no: str = ""
+    kind: ReviewKind
+    kind_label: str = ""
+    reason: str | None
+    reason_label: str = ""
+    outcome: ReviewOutcome
+    outcome_label: str = ""
+    reviewer: str | None
+    note: str | None
+    created_at: datetime
+    reviewed_at: datetime | None
 
 
 class LinePublic(BaseModel):

@@ -7,17 +7,19 @@ Concurrency: the client sends the version it read; a different loaded version is
 finds no row) is rolled back and answers the same 409.
 """
 
+import random
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from claims import queries
+from claims import queries, review
 from claims.clocks import DECISION_DAYS, PAYMENT_DAYS, REFUSAL_NOTICE_DAYS
 from claims.errors import ClaimCode, ClaimConflictError, ClaimInvalidError
 from claims.models import Claim, ClaimCallback, ClaimEvent, ClaimReview, ReviewKind, ReviewOutcome
 from claims.reasons import ReasonCode
+from claims.rules.review import SamplePolicy
 from claims.schemas import CallbackCreate, DecisionCreate, ReopenCreate, ReturnCreate, SecondApprovalCreate
 from claims.status import (
     CLAIM_STATUS_LABELS,
@@ -224,11 +226,20 @@ def _decided(claim: Claim, decision: Decision, amount_fen: int, reason: str | No
 
 
 def decide(
-    session: Session, user: User, claim_no: str, data: DecisionCreate, *, threshold_fen: int, today: date
+    session: Session,
+    user: User,
+    claim_no: str,
+    data: DecisionCreate,
+    *,
+    threshold_fen: int,
+    today: date,
+    sampling: SamplePolicy | None = None,
+    rng: random.Random | None = None,
 ) -> Claim:
     """A supervisor's decision on an assessed claim. Approve pays the payable amount; approve partly an amount at
     most that; reject needs a reason code. Above the threshold (or a death claim's rejection) the decision waits
-    for a second supervisor: kept in the assessment's `decision` until confirmed or sent back."""
+    for a second supervisor: kept in the assessment's `decision` until confirmed or sent back. A decision that
+    lands at once is drawn for the review sample by `sampling` (none when None), in the same commit."""
     claim = _supervisor_claim(session, user, claim_no, data.version)
     if claim.status != ClaimStatus.assessed or claim.payable_fen is None:
         raise ClaimConflictError(
@@ -276,6 +287,8 @@ def decide(
         note=data.note,
         changes=changes,
     )
+    if sampling is not None and not second:
+        review.sample_decision(session, claim, sampling, today=today, rng=rng)
     commit(session)
     return claim
 

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     claim_second_approval_yuan: int = Field(
         default=20000, ge=0, description="a claim decision above this amount needs a second supervisor"
     )
+    claim_review_sample_percent: int = Field(
+        default=5, ge=0, le=100, description="the share of other claim decisions drawn at random for review"
+    )
+    claim_review_risk_yuan: int = Field(
+        default=10000, ge=0, description="a claim decision agreeing more than this amount is sampled for review"
+    )
     public_base_url: str = Field(
         default="", description="the address printed in certificates' QR codes; empty = http://HOST:PORT"
     )
