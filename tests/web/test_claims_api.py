@@ -311,9 +311,9 @@ def test_who_sees_which_claim(world: World, engine: Engine) -> None:
     assert callback.status_code == 201
 
 
-def test_two_supervisors_deciding_one_claim_at_once_one_wins(world: World, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("a race of two transactions: PostgreSQL (SQLite serialises writers)")
+# A race of two transactions needs two writers at once: PostgreSQL only (SQLite's writers begin IMMEDIATE, in turn).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_supervisors_deciding_one_claim_at_once_one_wins(world: World) -> None:
     assessed = ready(world, ClaimType.supplementary_medical, MEDICAL_FACTS)
     no, version = assessed["claim_no"], assessed["version"]
     barrier = threading.Barrier(2)
@@ -360,11 +360,10 @@ def test_an_incident_outside_every_cover_period_is_blocked_at_filing(world: Worl
     assert [(c["kind"], c["severity"]) for c in claim["checks"]] == [("outside_cover_period", "block")]
 
 
-def test_a_lost_race_at_commit_is_a_stale_version_and_rolls_back(world: World, engine: Engine, backend: str) -> None:
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_lost_race_at_commit_is_a_stale_version_and_rolls_back(world: World, engine: Engine) -> None:
     """The version counter's side of the race: a transaction that loaded the claim before another committed a change
     finds no row to update and answers 409 (SQLite never gets here: its writers begin IMMEDIATE, one at a time)."""
-    if backend != "postgresql":
-        pytest.skip("SQLite serialises writers")
     claim = file(world, ClaimType.supplementary_medical, MEDICAL_FACTS)
     with new_session(engine) as late:
         supervisor = late.exec(select(User).where(User.username == "supervisor")).one()
