@@ -99,7 +99,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     assets.install(app)
     app.include_router(web.api)
     app.include_router(web.pages)
-    for router in (register_api, cover_api, certificates_api, register_pages, cover_pages, certificates_pages):
+    for router in (
+        register_api,
+        cover_api,
+        certificates_api,
+        register_pages,
+        cover_pages,
+        certificates_pages,
+    ):
         app.include_router(router.router)
     app.include_router(claims_api.router)
     app.include_router(claims_pages.router)

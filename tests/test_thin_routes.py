@@ -11,6 +11,7 @@ ROUTE_MODULES = sorted(
     [
         *ROOT.glob("insurance/*/api.py"),
         *ROOT.glob("insurance/*/pages.py"),
+        *ROOT.glob("insurance/*/pages/*.py"),
         *ROOT.glob("claims/**/api.py"),
         *ROOT.glob("claims/**/pages.py"),
         ROOT / "core/web.py",

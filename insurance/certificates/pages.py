@@ -19,7 +19,7 @@ from insurance.certificates import verification
 from insurance.certificates.api import VerifyLimiterDep
 from insurance.cover import answers
 from insurance.cover.deps import CurrentPolicy
-from insurance.cover.pages import COVER_LABELS
+from insurance.cover.pages.policies import COVER_LABELS
 from insurance.register import service as register_service
 from insurance.register.deps import CurrentHousehold
 from insurance.register.pages import LABELS
