@@ -15,6 +15,7 @@ from insurance.cover import answers, catalogue, industry, lifecycle, policies
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover import insurers as cover_insurers
 from insurance.cover import notices as cover_notices
+from insurance.cover import objections as cover_objections
 from insurance.cover.deps import CurrentPolicy
 from insurance.cover.eligibility import CoverAnswer
 from insurance.cover.errors import CoverInvalidError
@@ -319,12 +320,12 @@ def post_notice(
 @router.get("/notices/{notice_id}/objections", response_model=list[ObjectionPublic])
 def read_objections(notice_id: int, session: SessionDep, user: CurrentUser) -> list[ObjectionPublic]:
     notice, _ = cover_notices.get_notice(session, user, notice_id)
-    return [ObjectionPublic.model_validate(o) for o in cover_notices.list_objections(session, notice)]
+    return [ObjectionPublic.model_validate(o) for o in cover_objections.list_objections(session, notice)]
 
 
 @router.post("/notices/{notice_id}/objections", response_model=ObjectionPublic, status_code=201)
 def record_objection(notice_id: int, data: ObjectionCreate, session: SessionDep, user: CurrentUser) -> ObjectionPublic:
-    objection = cover_notices.record_objection(session, user, notice_id, data, today=local_today())
+    objection = cover_objections.record_objection(session, user, notice_id, data, today=local_today())
     return ObjectionPublic.model_validate(objection)
 
 
@@ -332,7 +333,7 @@ def record_objection(notice_id: int, data: ObjectionCreate, session: SessionDep,
 def resolve_objection(
     objection_id: int, data: ObjectionResolve, session: SessionDep, user: CurrentUser
 ) -> ObjectionPublic:
-    return ObjectionPublic.model_validate(cover_notices.resolve_objection(session, user, objection_id, data))
+    return ObjectionPublic.model_validate(cover_objections.resolve_objection(session, user, objection_id, data))
 
 
 # --- what is covered ----------------------------------------------------------------------------------------

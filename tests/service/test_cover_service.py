@@ -16,6 +16,7 @@ from core.errors import Conflict, Invalid
 from insurance.cover import answers, catalogue, lifecycle, policies, register_sync
 from insurance.cover import enrolment as cover_enrolment
 from insurance.cover import notices as cover_notices
+from insurance.cover import objections as cover_objections
 from insurance.cover.models import CoverStatus, PolicyStatus
 from insurance.cover.schemas import BenefitIn, ObjectionCreate, ObjectionResolve, ProductVersionCreate
 from tests.cover_builders import (
@@ -341,7 +342,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
         lifecycle.issue_policy(session, cast.supervisor, policy_no, POSTED_ON + timedelta(days=7))
     assert window_open.value.code == "objection_window_open"
 
-    objection = cover_notices.record_objection(
+    objection = cover_objections.record_objection(
         session,
         cast.county,
         notice.id or 0,
@@ -355,7 +356,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
         today=AFTER_WINDOW,
     )
     with pytest.raises(Invalid) as late:
-        cover_notices.record_objection(
+        cover_objections.record_objection(
             session,
             cast.county,
             notice.id or 0,
@@ -369,7 +370,7 @@ def test_an_upheld_objection_takes_the_member_off_and_the_policy_issues_once_win
         lifecycle.issue_policy(session, cast.supervisor, policy_no, AFTER_WINDOW)
     assert still_open.value.code == "objections_open"
 
-    cover_notices.resolve_objection(
+    cover_objections.resolve_objection(
         session, cast.supervisor, objection.id or 0, ObjectionResolve(upheld=True, resolution="核实属实，移出")
     )
     assert [(r.status, r.end_reason) for r in coverage_rows(engine, id_number=target[ID_NUMBER])] == [
@@ -400,7 +401,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
     before = (policy.members_count, policy.households_count, policy.premium_fen)
     notices = {n.village_code: n for n in post_all_notices(session, cast.county, policy)}
     household = register.household_of_size(2)
-    objection = cover_notices.record_objection(
+    objection = cover_objections.record_objection(
         session,
         cast.county,
         notices[household[0][VILLAGE_CODE]].id or 0,
@@ -409,7 +410,7 @@ def test_an_upheld_objection_against_a_whole_household_takes_all_its_members_off
         ),
         today=AFTER_WINDOW,
     )
-    cover_notices.resolve_objection(
+    cover_objections.resolve_objection(
         session, cast.county, objection.id or 0, ObjectionResolve(upheld=True, resolution="属实")
     )
     removed = {r[ID_NUMBER] for r in household}
@@ -588,7 +589,7 @@ def test_an_objection_cannot_be_recorded_once_the_policy_is_issued(
         if n.village_code == target[VILLAGE_CODE]
     ]
     with pytest.raises(Conflict) as refused:
-        cover_notices.record_objection(
+        cover_objections.record_objection(
             session,
             cast.county,
             notice.id or 0,

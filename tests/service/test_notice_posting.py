@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core.errors import Invalid
 from insurance.cover import notices as cover_notices
+from insurance.cover import objections as cover_objections
 from insurance.cover import policies
 from insurance.cover.models import Policy
 from insurance.cover.schemas import ObjectionCreate
@@ -165,11 +166,11 @@ def test_an_objection_dated_after_the_day_it_is_recorded_is_refused(
         raised_on=posted_on + timedelta(days=2),
     )
     with pytest.raises(Invalid) as refused:
-        cover_notices.record_objection(session, cast.county, notice_id, data, today=posted_on + timedelta(days=1))
+        cover_objections.record_objection(session, cast.county, notice_id, data, today=posted_on + timedelta(days=1))
     assert (refused.value.code, refused.value.field) == ("raised_in_future", "raised_on")
     session.rollback()
-    cover_notices.record_objection(session, cast.county, notice_id, data, today=posted_on + timedelta(days=2))
+    cover_objections.record_objection(session, cast.county, notice_id, data, today=posted_on + timedelta(days=2))
     settle(session)
     notice, found = cover_notices.get_notice(session, cast.county, notice_id)
     assert found.id == policies.get_policy(session, cast.county, policy.policy_no).id
-    assert [o.raised_on for o in cover_notices.list_objections(session, notice)] == [posted_on + timedelta(days=2)]
+    assert [o.raised_on for o in cover_objections.list_objections(session, notice)] == [posted_on + timedelta(days=2)]

@@ -18,7 +18,7 @@ from core.db import local_today
 from core.models import Role
 from core.queue import get_queue, redis_from_url
 from core.settings import Settings
-from insurance.cover import notices as cover_notices
+from insurance.cover import objections as cover_objections
 from insurance.cover import policies
 from insurance.cover.schemas import ObjectionCreate, ObjectionResolve
 from insurance.register.identifiers import uscc_check_char
@@ -92,7 +92,7 @@ def take_off(session: Session, engine: Engine, cast: Cast, policy_no: str, row: 
     """The member taken off the draft policy by an objection the county upheld (notices posted on POSTED_ON)."""
     notices = post_all_notices(session, cast.county, policies.get_policy(session, cast.county, policy_no))
     notice = next(n for n in notices if n.village_code == row[VILLAGE_CODE])
-    objection = cover_notices.record_objection(
+    objection = cover_objections.record_objection(
         session,
         cast.county,
         notice.id or 0,
@@ -105,7 +105,7 @@ def take_off(session: Session, engine: Engine, cast: Cast, policy_no: str, row: 
         ),
         today=POSTED_ON,
     )
-    cover_notices.resolve_objection(
+    cover_objections.resolve_objection(
         session, cast.supervisor, objection.id or 0, ObjectionResolve(upheld=True, resolution="异议成立")
     )
 

@@ -17,6 +17,7 @@ from core.errors import DomainError
 from core.models import User
 from core.templating import render
 from insurance.cover import notices, policies
+from insurance.cover import objections as cover_objections
 from insurance.cover.deps import CurrentPolicy
 from insurance.cover.errors import CoverInvalidError
 from insurance.cover.models import (
@@ -86,7 +87,7 @@ def _notice_page(
     them; a refused form comes back with its message and what was typed."""
     village = register_service.get_division(session, user, village_code)
     notice = next((n for n in notices.list_notices(session, policy) if n.village_code == village.code), None)
-    objections = notices.list_objections(session, notice) if notice else []
+    objections = cover_objections.list_objections(session, notice) if notice else []
     lines = notices.notice_lines(session, policy, village.code)
     return render(
         request,
@@ -99,8 +100,8 @@ def _notice_page(
         lines=lines,
         household_numbers=policies.household_numbers(session, [o.household_id for o in objections]),
         heads={line.household_id: line.head_name for line in lines},
-        members=notices.notice_members(session, policy, village.code),
-        member_names=notices.member_names(session, [o.member_id for o in objections]),
+        members=cover_objections.notice_members(session, policy, village.code),
+        member_names=cover_objections.member_names(session, [o.member_id for o in objections]),
         objections=objections,
         insurer=register_service.get_insurer(session, policy.insurer_id),
         may_record=bool(notice) and policies.may_notice(user) and policy.status == "draft",
@@ -141,7 +142,7 @@ def objection_form(
             message, field = form_error(exc)
             raise CoverInvalidError(message, field=field) from None
         notice = notices.get_village_notice(session, policy, village_code)
-        notices.record_objection(session, user, notice.id or 0, data, today=local_today())
+        cover_objections.record_objection(session, user, notice.id or 0, data, today=local_today())
     except DomainError as exc:
         form = {**typed, "raised_on": raised_on, "error": exc.message, "field": exc.field}
         return _notice_page(request, session, user, policy, village_code, objection_form=form, status=exc.status_code)
@@ -170,7 +171,7 @@ def resolution_form(
         except ValidationError as exc:
             message, field = form_error(exc)
             raise CoverInvalidError(message, field=field) from None
-        notices.resolve_objection(session, user, objection_id, data)
+        cover_objections.resolve_objection(session, user, objection_id, data)
     except DomainError as exc:
         form = {"id": objection_id, "outcome": outcome, "resolution": resolution, "error": exc.message}
         return _notice_page(request, session, user, policy, village_code, resolve_form=form, status=exc.status_code)
