@@ -81,6 +81,13 @@ labels.register(
     {
         "claim_id": "理赔案件",
         "claim_no": "案件号",
+        # the facts of a claim type the shared field labels do not name (flags and lists of its facts dataclass)
+        "hospital_stay": "住院治疗",
+        "village_verified": "村委会已核实",
+        "culled_tags": "强制扑杀耳标号",
+        "culling_subsidy_per_head_fen": "每头扑杀补助",
+        "harmless_disposal": "无害化处理",
+        "stage": "生长期",
         "severity": "提示级别",
         "claim_type": "理赔类型",
         "version": "版本号",

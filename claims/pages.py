@@ -4,7 +4,6 @@ refusal comes back on the same page, in Chinese, inside the form that caused it,
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -13,7 +12,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from claims import assessing, documents, filing, queries, review, workflow
+from claims import assessing, documents, filing, forms, queries, review, workflow
 from claims.errors import ClaimCode, ClaimForbiddenError, ClaimInvalidError
 from claims.models import Claim
 from claims.reasons import REASON_LABELS, ReasonCode
@@ -29,7 +28,6 @@ from claims.schemas import (
     VersionedAction,
 )
 from claims.status import CLAIM_TYPE_LABELS, DECISION_LABELS, ClaimStatus, ClaimType
-from core import labels as core_labels
 from core import validation
 from core.auth import CurrentUser, SessionDep, SettingsDep, is_insurer
 from core.db import local_today
@@ -40,34 +38,6 @@ from insurance.cover.models import PERIL_LABELS
 
 router = APIRouter(include_in_schema=False)
 QUEUE_SIZE = 50
-
-# The filing form's yuan fields (form name, fact key in fen), per claim type.
-YUAN_FACTS: dict[ClaimType, tuple[tuple[str, str], ...]] = {
-    ClaimType.supplementary_medical: (
-        ("total_cost_yuan", "total_cost_fen"),
-        ("in_policy_yuan", "in_policy_fen"),
-        ("bmi_paid_yuan", "bmi_paid_fen"),
-        ("ci_paid_yuan", "ci_paid_fen"),
-        ("assistance_paid_yuan", "assistance_paid_fen"),
-    ),
-    ClaimType.accidental_medical: (
-        ("medical_cost_yuan", "medical_cost_fen"),
-        ("accident_bmi_paid_yuan", "bmi_paid_fen"),
-    ),
-    ClaimType.livestock_loss: (("culling_subsidy_yuan", "culling_subsidy_per_head_fen"),),
-}
-
-
-# The facts the shared field labels do not name (flags and lists of the type's facts dataclass).
-FACT_LABELS: dict[str, str] = {
-    "hospital_stay": "住院治疗",
-    "village_verified": "村委会已核实",
-    "ear_tags": "耳标号",
-    "culled_tags": "强制扑杀耳标号",
-    "culling_subsidy_per_head_fen": "每头扑杀补助",
-    "harmless_disposal": "无害化处理",
-    "stage": "生长期",
-}
 
 
 def _may_act(user: User) -> bool:
@@ -131,66 +101,6 @@ def claims_page(request: Request, session: SessionDep, user: CurrentUser) -> HTM
 # --- filing -------------------------------------------------------------------------------------------------------
 
 
-def _yuan_to_fen(text: str, field: str) -> int | None:
-    """A yuan amount typed by a person, exactly to the fen (never through float); empty is None. The refusal names
-    the field in Chinese, since the form shows one message for all its amounts."""
-    name = core_labels.label(core_labels.FIELD, field.removeprefix("facts."))
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "")
-    if not cleaned:
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ClaimInvalidError(
-            "金额格式不正确，请填写数字（元）", code=ClaimCode.amount_invalid, field=field
-        ) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ClaimInvalidError(
-            f"{name}：金额须为不小于 0 的数字，最多两位小数（元）", code=ClaimCode.amount_invalid, field=field
-        )
-    return int(value * 100)
-
-
-def _tag_list(text: str) -> list[str]:
-    return [t for t in text.replace("，", ",").replace("、", ",").replace("\n", ",").replace(" ", ",").split(",") if t]
-
-
-def facts_from_form(claim_type: ClaimType, form: dict[str, str]) -> dict[str, Any]:
-    """The type's facts as ClaimCreate takes them, from the form's fields (yuan amounts to fen, lists split)."""
-    facts: dict[str, Any] = {}
-    for name, key in YUAN_FACTS.get(claim_type, ()):
-        fen = _yuan_to_fen(form.get(name, ""), f"facts.{key}")
-        if fen is not None:
-            facts[key] = fen
-    if claim_type == ClaimType.accidental_medical:
-        facts["hospital_stay"] = form.get("hospital_stay") == "1"
-    elif claim_type in (ClaimType.accidental_death, ClaimType.illness_death):
-        facts["died_on"] = form.get("died_on", "").strip() or None
-    elif claim_type == ClaimType.accidental_disability:
-        grades = _tag_list(form.get("grades", ""))
-        if not all(g.isdigit() for g in grades):
-            raise ClaimInvalidError("伤残等级须为 1 到 10 级", code=ClaimCode.grade_invalid, field="facts.grades")
-        facts["grades"] = [int(g) for g in grades]
-    elif claim_type == ClaimType.house_collapse:
-        facts["rooms_collapsed"] = form.get("rooms_collapsed", "").strip() or None
-        facts["village_verified"] = form.get("village_verified") == "1"
-    elif claim_type == ClaimType.livestock_loss:
-        facts["ear_tags"] = _tag_list(form.get("ear_tags", ""))
-        facts["culled_tags"] = _tag_list(form.get("culled_tags", ""))
-        facts["harmless_disposal"] = form.get("harmless_disposal", "1") == "1"
-    elif claim_type == ClaimType.crop_loss:
-        facts["area_mu"] = form.get("area_mu", "").strip()
-        percent = form.get("loss_percent", "").strip()
-        try:
-            facts["loss_bp"] = int(Decimal(percent) * 100) if percent else None
-        except InvalidOperation:
-            raise ClaimInvalidError(
-                "损失程度须为 0 到 100 的数字（%）", code=ClaimCode.facts_invalid, field="facts.loss_bp"
-            ) from None
-        facts["stage"] = form.get("stage", "").strip() or None
-    return {k: v for k, v in facts.items() if v is not None}
-
-
 def _new_claim_form(
     request: Request, user: User, *, typed: dict[str, str] | None = None, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -235,9 +145,9 @@ async def file_claim_form(request: Request, session: SessionDep, user: CurrentUs
                 "incident_date": typed.get("incident_date", "").strip(),
                 "incident_place": typed.get("incident_place", "").strip() or None,
                 "peril": typed.get("peril", "").strip() or None,
-                "facts": facts_from_form(claim_type, typed),
+                "facts": forms.facts_from_form(claim_type, typed),
                 "settlement_no": typed.get("settlement_no", "").strip() or None,
-                "invoice_nos": _tag_list(typed.get("invoice_nos", "")),
+                "invoice_nos": forms.tag_list(typed.get("invoice_nos", "")),
                 "main_diagnosis": typed.get("main_diagnosis", "").strip() or None,
             }
         )
@@ -284,7 +194,6 @@ def _claim_page(
         is_supervisor=may_act and user.role == Role.insurer_supervisor,
         reasons=REASON_LABELS,
         decision_labels=DECISION_LABELS,
-        fact_labels=FACT_LABELS,
         rejection_reasons={c: t for c, t in REASON_LABELS.items() if c != ReasonCode.payable},
     )
 
@@ -426,7 +335,7 @@ async def decision_form(
     typed = _typed(await request.form())
 
     def run() -> object:
-        amount = _yuan_to_fen(typed.get("amount_yuan", ""), "amount_fen")
+        amount = forms.yuan_to_fen(typed.get("amount_yuan", ""), "amount_fen")
         data = DecisionCreate.model_validate(
             {
                 **_version(typed),
