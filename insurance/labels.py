@@ -144,6 +144,8 @@ labels.register(
         "village": "村",
         "division_code": "区划代码",
         "lapsing_days": "到期提醒天数",
+        "sort": "排序",
+        "list": "名单",
         "year": "年度",
         "on": "日期",
         "policy_no": "保单号",
