@@ -210,8 +210,11 @@ def list_members(
     query, expression = _query(session, division, on, which)
     if reason:
         query = query.where(expression == reason)
+        counted = query
+    else:  # counted without the reason: its subqueries would run for every row, not for the page's
+        counted = query.with_only_columns(member.c.id)
     connection = session.connection()
-    count = connection.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    count = connection.execute(sa.select(sa.func.count()).select_from(counted.subquery())).scalar_one()
     rows = connection.execute(
         query.order_by(household.c.village_code, household.c.household_no, member.c.id).limit(limit).offset(offset)
     ).all()
