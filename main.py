@@ -30,6 +30,8 @@ from insurance.cover import api as cover_api
 from insurance.cover import enrolment, policies
 from insurance.cover import pages as cover_pages
 from insurance.cover.models import ENROLMENT_STATUS_LABELS, POLICY_STATUS_LABELS
+from insurance.gaps import api as gaps_api
+from insurance.gaps import pages as gaps_pages
 from insurance.register import api as register_api
 from insurance.register import pages as register_pages
 from insurance.register import service as register_service
@@ -105,9 +107,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         register_api,
         cover_api,
         certificates_api,
+        gaps_api,
         register_pages,
         cover_pages,
         certificates_pages,
+        gaps_pages,
     ):
         app.include_router(router.router)
     app.include_router(claims_api.router)

@@ -15,6 +15,7 @@ from insurance.cover.models import (
     UNIT_LABELS,
 )
 from insurance.cover.outbox import DOCUMENT_KIND_LABELS
+from insurance.gaps.reasons import GAP_REASON_LABELS, NOT_ELIGIBLE_REASON_LABELS
 from insurance.register.models import DIVISION_LEVEL_LABELS, MEMBER_STATUS_LABELS
 
 POLICY_STATUS = "policy_status"
@@ -30,6 +31,8 @@ MEMBER_STATUS = "member_status"
 DIVISION_LEVEL = "division_level"
 CERTIFICATE_STATUS = "certificate_status"
 SUBJECT = "subject"  # the species or crop of an industry product (insured_object.subject)
+GAP_REASON = "gap_reason"  # why an eligible member has no cover (insurance.gaps)
+NOT_ELIGIBLE_REASON = "not_eligible_reason"
 SEASON_PART = "season_part"  # the part of a season code after the year (`2026-late`)
 
 labels.register(POLICY_STATUS, POLICY_STATUS_LABELS)
@@ -43,6 +46,8 @@ labels.register(UNIT, UNIT_LABELS)
 labels.register(MEMBER_STATUS, MEMBER_STATUS_LABELS)
 labels.register(DIVISION_LEVEL, DIVISION_LEVEL_LABELS)
 labels.register(CERTIFICATE_STATUS, CERTIFICATE_STATUS_LABELS)
+labels.register(GAP_REASON, GAP_REASON_LABELS)
+labels.register(NOT_ELIGIBLE_REASON, NOT_ELIGIBLE_REASON_LABELS)
 labels.register(labels.DOCUMENT_KIND, DOCUMENT_KIND_LABELS)
 labels.register(
     SUBJECT,
@@ -137,6 +142,10 @@ labels.register(
         "county_code": "县",
         "village_code": "村",
         "village": "村",
+        "division_code": "区划代码",
+        "lapsing_days": "到期提醒天数",
+        "sort": "排序",
+        "list": "名单",
         "year": "年度",
         "on": "日期",
         "policy_no": "保单号",

@@ -44,7 +44,12 @@ def is_root(module: str) -> bool:
 # Rule modules (contract 5): these three by name, plus claims modules found by name (a module so named, or any
 # module of a package so named, e.g. claims/assessment/medical.py), so new ones are checked as soon as they exist.
 # `reasons` (the fixed code list) and `clocks` (statutory deadlines) are pure and imported by the rules.
-RULE_MODULES = ("insurance.register.identifiers", "insurance.cover.eligibility", "insurance.cover.premiums")
+RULE_MODULES = (
+    "insurance.register.identifiers",
+    "insurance.cover.eligibility",
+    "insurance.cover.premiums",
+    "insurance.gaps.reasons",
+)
 CLAIMS_RULE_NAMES = frozenset({"status", "assessment", "adjudication", "rules", "reasons", "clocks"})
 ROSTER_READER = "insurance.register.roster"  # reads and checks a roster; allowed in the demo only if pure
 # Web, database, templating, PDF and queue libraries (with their own sibling distributions).
@@ -485,6 +490,8 @@ CLEAN_TREE = {
     "insurance/cover/__init__.py": "",
     "insurance/cover/premiums.py": "from decimal import Decimal\n",
     "insurance/cover/eligibility.py": "from .premiums import round_fen\n",
+    "insurance/gaps/__init__.py": "",
+    "insurance/gaps/reasons.py": "from insurance.cover.eligibility import household_eligible\n",
     "insurance/cover/models.py": "from core.db import utcnow\n",
     "insurance/cover/schemas.py": """
         import pydantic
@@ -627,6 +634,7 @@ PLANTS = (
             ("claims.status", "insurance.cover.eligibility", "insurance.cover.premiums", "core.db"),
             ("insurance.cover.eligibility", "insurance.cover.premiums", "core.db"),
             ("insurance.cover.premiums", "core.db"),
+            ("insurance.gaps.reasons", "insurance.cover.eligibility", "insurance.cover.premiums", "core.db"),
         ),
     ),
     Plant(  # a relative import of a use case from a (found by its package) claims rule module

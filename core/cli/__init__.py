@@ -19,7 +19,7 @@ from core.cli.admin import (
     cmd_worker,
 )
 from core.cli.claims import cmd_import_settlements
-from core.cli.coverage import cmd_enrol, cmd_import_roster
+from core.cli.coverage import cmd_coverage_check, cmd_enrol, cmd_import_roster
 from core.cli.up import cmd_up
 from core.settings import get_settings
 
@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="write the row-level report to this file (.csv, or .xlsx)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     p.set_defaults(func=cmd_import_settlements)
+    coverage_parser = sub.add_parser("coverage", help="the coverage-gap figures")
+    coverage_sub = coverage_parser.add_subparsers(dest="coverage_command", required=True)
+    p = coverage_sub.add_parser("check", help="recount the coverage figures from the rows; exit 1 if any differs")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+    p.set_defaults(func=cmd_coverage_check)
     users_parser = sub.add_parser("users", help="manage users")
     users_sub = users_parser.add_subparsers(dest="users_command", required=True)
     p = users_sub.add_parser("create", help="create a user (audited as system:cli)")

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.audit import Actor
 from core.db import PROGRAMME_TZ, local_date, utcnow
+from insurance.cover import counts as cohort_counts
 from insurance.cover import eligibility, outbox, premiums
 from insurance.cover.catalogue import cover_terms, subsidy_shares
 from insurance.cover.errors import CoverCode, CoverNotFoundError
@@ -246,6 +247,7 @@ def enrol_county(session: Session, enrolment_id: int, *, progress: ProgressFn | 
     enrolment.finished_at = utcnow()
     if added and policy.status == PolicyStatus.issued:
         _request_certificates_for_enrolment(connection, enrolment.id or 0, policy, reason="enrolled")
+    cohort_counts.recount(connection, counties=[policy.county_code])  # the coverage figures change with the cover
     session.add(enrolment)
     session.add(policy)
     audit.record(

@@ -11,7 +11,7 @@ from core import audit, documents
 from core.audit import Actor
 from core.db import local_date, utcnow
 from core.models import User
-from insurance.cover import outbox
+from insurance.cover import counts, outbox
 from insurance.cover.catalogue import get_product, version_for
 from insurance.cover.enrolment import queue_enrolment
 from insurance.cover.errors import CoverCode, CoverConflictError, CoverInvalidError
@@ -100,6 +100,9 @@ def issue_policy(session: Session, user: User, policy_no: str, today: date) -> P
     connection = session.connection()
     requested = outbox.request_certificates(connection, _covered_households(policy), policy.id or 0, "policy_issued")
     outbox.request_booklets(connection, policy.id or 0, "policy_issued")
+    if policy.kind == ProductKind.family:  # its lines are in force now: the county's coverage figures change
+        session.flush()  # the recount reads the policy's issue from the database
+        counts.recount(connection, counties=[policy.county_code], today=today)
     audit.record(
         session,
         Actor.of(user),
@@ -158,6 +161,8 @@ def cancel_policy(session: Session, user: User, policy_no: str, reason: str, tod
     policy.cancelled_at = utcnow()
     policy.cancel_reason = reason
     session.add(policy)
+    if policy.kind == ProductKind.family:
+        counts.recount(connection, counties=[policy.county_code], today=today)
     audit.record(
         session,
         Actor.of(user),

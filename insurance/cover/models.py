@@ -354,3 +354,57 @@ class NoticeObjection(SQLModel, table=True):
     resolved_by: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
+
+
+# --- coverage cohorts: the office's coverage figures, kept exact in the transactions that change them ----------
+
+
+class CohortKind(StrEnum):
+    member = "member"  # members on the register, by registration, leaving, exit year and monitoring
+    cover = "cover"  # the same, per family cover line of an issued policy, by its dates
+
+
+class CoverageCohort(SQLModel, table=True):
+    """How many members of one village share the facts the coverage figures of any date depend on.
+
+    Why: "how many eligible members had cover in force on D" over a province's 4.45 million members takes seconds;
+    summed from these rows (a few per village, rewritten by insurance.cover.counts in every transaction that
+    changes a member, a household or a cover line) it takes milliseconds, for any date, with nothing to refresh.
+    `kind` member rows count members; cover rows count family cover lines of issued policies (status active or
+    ended), carrying the member's facts too, so eligibility is tested on the same terms. `left_on`: the first day
+    off the register (death, move, removal, the household's removal); None while on it."""
+
+    __tablename__ = "coverage_cohort"
+    __table_args__ = (Index("ix_coverage_cohort_village", "village_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(max_length=12)
+    county_code: str = Field(max_length=6, index=True)
+    kind: CohortKind = Field(sa_type=enum_type(CohortKind))
+    registered_at: datetime = Field(description="member.created_at: the members of one import share it")
+    left_on: date | None = None
+    exit_year: int | None = None
+    monitored: bool = False
+    cover_start: date | None = None
+    cover_end: date | None = None
+    continued: bool = Field(default=False, description="another issued family cover starts the day after cover_end")
+    members: int = 0
+
+
+class CountyCoverageCohort(SQLModel, table=True):
+    """CoverageCohort summed per county (the same keys without the village): the province's and a prefecture's
+    report sum a few thousand of these rather than every village's."""
+
+    __tablename__ = "coverage_cohort_county"
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_code: str = Field(max_length=6, index=True)
+    kind: CohortKind = Field(sa_type=enum_type(CohortKind))
+    registered_at: datetime
+    left_on: date | None = None
+    exit_year: int | None = None
+    monitored: bool = False
+    cover_start: date | None = None
+    cover_end: date | None = None
+    continued: bool = False
+    members: int = 0

@@ -11,6 +11,7 @@ from core import audit
 from core.audit import Actor
 from core.db import utcnow
 from core.models import User
+from insurance.cover import counts
 from insurance.cover.enrolment_sql import apply_totals, policy_totals
 from insurance.cover.errors import CoverCode, CoverConflictError, CoverInvalidError, CoverNotFoundError
 from insurance.cover.industry import household_by_no, list_objects, set_industry_totals
@@ -170,6 +171,7 @@ def resolve_objection(session: Session, user: User, objection_id: int, data: Obj
             version = session.get(ProductVersion, policy.product_version_id)
             assert version is not None
             apply_totals(policy, version, policy_totals(connection, policy))
+            counts.recount(connection, villages=[notice.village_code])
         session.add(policy)
     audit.record(
         session,

@@ -380,6 +380,28 @@ def merge_into_register(
     return stamp
 
 
+def touched_villages(connection: Connection) -> list[str]:
+    """The villages the import being merged touched (those its accepted rows name, and those its movers left), read
+    from its staging tables in its own transaction: what an after-merge step recounts. A first load has no movers."""
+    query = "SELECT village_code FROM roster_stage_village"
+    if _temp_table_exists(connection, "roster_moved_from"):
+        query += " UNION SELECT village_code FROM roster_moved_from"
+    return sorted(connection.execute(text(query)).scalars())
+
+
+def _temp_table_exists(connection: Connection, name: str) -> bool:
+    if connection.dialect.name == "postgresql":
+        return connection.execute(
+            text("SELECT to_regclass(:name) IS NOT NULL"), {"name": f"pg_temp.{name}"}
+        ).scalar_one()
+    return (
+        connection.execute(
+            text("SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = :name"), {"name": name}
+        ).first()
+        is not None
+    )
+
+
 def _recount_villages(connection: Connection, now: datetime) -> None:
     """Counts the register again in the villages this import touched (those its accepted rows name, and those its
     movers left) and stores the counts in village_register_count, inside the import's transaction: the counts
