@@ -14,6 +14,7 @@ from core.auth import CurrentUser, SessionDep
 from core.db import local_today
 from core.models import Role
 from core.templating import render
+from insurance.gaps import figures as gap_figures
 from insurance.register import service as register_service
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +48,7 @@ def dashboard_page(
     paid_series = [
         charts.Series(t.claim_type_label, [fen // 100 for fen in t.paid_fen]) for t in months.types if t.paid_total_fen
     ]
+    coverage = gap_figures.coverage_report(session, user, division.code, today)
     month_names = [f"{m}月" for m in range(1, 13)]
     return render(
         request,
@@ -57,6 +59,17 @@ def dashboard_page(
         today=today,
         months=months,
         overdue=overdue,
+        coverage=coverage,
+        rates={c.code: rate_text(c.covered, c.eligible) for c in [coverage, *coverage.children]},
+        coverage_chart=charts.bar_chart(
+            [
+                charts.Bar(c.name, coverage_rate(c.covered, c.eligible) or 0, rate_text(c.covered, c.eligible))
+                for c in coverage.children
+                if c.members
+            ],
+            title=f"{today.isoformat()} 各下级区划家庭综合保障覆盖率",
+            max_value=100,
+        ),
         month_names=month_names,
         approved_chart=charts.column_chart(month_names, series, title=f"{months.year} 年各月核定赔款（元）", unit=""),
         paid_chart=charts.column_chart(month_names, paid_series, title=f"{months.year} 年各月已支付赔款（元）"),
@@ -65,3 +78,16 @@ def dashboard_page(
             title="各县超期理赔案件数",
         ),
     )
+
+
+def coverage_rate(covered: int, eligible: int) -> float | None:
+    """Covered as a percentage of eligible, for drawing only (the tables show the exact counts)."""
+    return None if eligible == 0 else covered * 100 / eligible
+
+
+def rate_text(covered: int, eligible: int) -> str:
+    """One decimal, rounded half up from the exact counts, e.g. 99.95 % -> "100.0%"; "—" when nobody is eligible."""
+    if eligible == 0:
+        return "—"
+    tenths = (covered * 1000 * 2 + eligible) // (eligible * 2)
+    return f"{tenths // 10}.{tenths % 10}%"

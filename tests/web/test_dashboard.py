@@ -1,6 +1,7 @@
 """The office's dashboard through its API and page on SQLite and PostgreSQL: claims approved and paid by type and
 Beijing month, overdue and due-soon claims by county, and who may read which division's figures."""
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -118,8 +119,14 @@ def test_the_dashboard_page_draws_each_chart_beside_its_table(world: World) -> N
     assert home.status_code == 303 and home.headers["location"] == "/dashboard/430000000000"
     page = world.client.get(f"/dashboard/{HUAYUAN_CODE}")
     assert page.status_code == 200
-    assert page.text.count("<svg") == 2 and "花垣县扶贫保险看板" in page.text  # no overdue claim: no third chart
+    assert page.text.count("<svg") == 3  # coverage, approved, paid; no overdue chart
+    assert "花垣县扶贫保险看板" in page.text
     assert "没有超期或 3 日内到期的理赔案件" in page.text
     assert "¥3,400.00" in page.text and "@page { size: A4" in page.text
+    coverage = world.client.get(f"/api/coverage/{HUAYUAN_CODE}", headers=bearer(world.client, "province")).json()
+    assert coverage["covered"] > 0
+    shown = re.search(r'data-testid="uncovered">([\d,]+)<', page.text)
+    assert shown and int(shown.group(1).replace(",", "")) == coverage["uncovered"]
+    assert "家庭综合保障覆盖率" in page.text and f'href="/coverage/{HUAYUAN_CODE}"' in page.text
     login_page(world.client, "handler")
     assert world.client.get(f"/dashboard/{HUAYUAN_CODE}").status_code == 404
