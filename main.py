@@ -13,6 +13,8 @@ import claims.wiring  # noqa: F401 - claims' labels and tables
 import insurance.wiring  # noqa: F401 - the coverage kinds of document, cover listening to the register
 from claims import api as claims_api
 from claims import pages as claims_pages
+from claims.risk import api as risk_api
+from claims.risk import pages as risk_pages
 from core import assets, audit, audit_view, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(claims_api.router)
     app.include_router(claims_pages.router)
     app.include_router(claims_api.settlement_router)
+    app.include_router(risk_api.router)
+    app.include_router(risk_pages.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

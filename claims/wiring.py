@@ -5,3 +5,5 @@ empties and migrates the claims tables with the others."""
 
 from claims import labels as _labels  # noqa: F401 - claims' namespaces in the one table of labels
 from claims import models as _models  # noqa: F401 - the claims tables in SQLModel.metadata
+from claims.risk import labels as _risk_labels  # noqa: F401 - the risk flags' namespaces
+from claims.risk import models as _risk_models  # noqa: F401 - the risk flag tables in SQLModel.metadata
