@@ -15,6 +15,8 @@ from claims import api as claims_api
 from claims import pages as claims_pages
 from claims.dashboard import api as dashboard_api
 from claims.dashboard import pages as dashboard_pages
+from claims.risk import api as risk_api
+from claims.risk import pages as risk_pages
 from core import assets, audit, audit_view, users, validation, web
 from core.auth import CurrentUser, SessionDep, county_prefix
 from core.db import get_engine, local_today
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(claims_api.settlement_router)
     app.include_router(dashboard_api.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(risk_api.router)
+    app.include_router(risk_pages.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -32,6 +32,7 @@ from claims.assessment import Benefit, MedicalFacts, assess, cover_from_answer
 from claims.clocks import DECISION_DAYS
 from claims.filing import next_claim_no
 from claims.models import Claim, ClaimEvent, SettlementImport, SettlementImportIssue
+from claims.risk import service as risk_service
 from claims.settlement_checks import (
     DUPLICATE_SETTLEMENT,
     ERROR,
@@ -421,5 +422,6 @@ def _run(
         record.file_format, record.encoding = sheet.file_format, sheet.encoding
         record.status, record.finished_at = ImportStatus.done, utcnow()
         session.add(record)
+        risk_service.raise_for_import(session, record.id, actor=options.actor)  # the households' risk flags
         session.commit()
     return outcome

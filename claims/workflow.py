@@ -19,6 +19,7 @@ from claims.clocks import DECISION_DAYS, PAYMENT_DAYS, REFUSAL_NOTICE_DAYS
 from claims.errors import ClaimCode, ClaimConflictError, ClaimInvalidError
 from claims.models import Claim, ClaimCallback, ClaimEvent, ClaimReview, ReviewKind, ReviewOutcome
 from claims.reasons import ReasonCode
+from claims.risk import service as risk_service
 from claims.rules.review import SamplePolicy
 from claims.schemas import CallbackCreate, DecisionCreate, ReopenCreate, ReturnCreate, SecondApprovalCreate
 from claims.status import (
@@ -176,6 +177,7 @@ def resubmit(session: Session, user: User, claim_no: str, data: Any) -> Claim:
 def withdraw(session: Session, user: User, claim_no: str, data: Any) -> Claim:
     claim = _handler_claim(session, user, claim_no, data.version)
     transition(session, user, claim, ClaimAction.withdraw, note=data.note)
+    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
     commit(session)
     return claim
 
@@ -199,6 +201,7 @@ def reopen(session: Session, user: User, claim_no: str, data: ReopenCreate, *, t
     if to_complete == ClaimStatus.documents_complete:
         changes.update(documents_complete_on=today, decision_due_on=today + timedelta(days=DECISION_DAYS))
     transition(session, user, claim, ClaimAction.reopen, note=data.note, changes=changes)
+    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
     commit(session)
     return claim
 
@@ -289,6 +292,7 @@ def decide(
     )
     if sampling is not None and not second:
         review.sample_decision(session, claim, sampling, today=today, rng=rng)
+    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
     commit(session)
     return claim
 
@@ -331,6 +335,7 @@ def second_approval(session: Session, user: User, claim_no: str, data: SecondApp
     else:
         changes = {**common, "decided_by": None, "decided_by_user_id": None, "decided_at": None}
         transition(session, user, claim, ClaimAction.send_back, note=data.note, changes=changes)
+    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
     commit(session)
     return claim
 

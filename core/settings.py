@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     claim_review_risk_yuan: int = Field(
         default=10000, ge=0, description="a claim decision agreeing more than this amount is sampled for review"
     )
+    risk_medical_oop_yuan: int = Field(
+        default=10000, ge=0, description="a household's yearly out-of-pocket medical cost from which it is flagged"
+    )
+    risk_disaster_loss_yuan: int = Field(
+        default=5000, ge=0, description="a household's yearly disaster, livestock or crop loss from which it is flagged"
+    )
+    risk_working_age_min: int = Field(
+        default=16, ge=0, description="working age from (years on the incident date), for the death/disability flag"
+    )
+    risk_working_age_max: int = Field(default=59, ge=0, description="working age to (inclusive)")
     public_base_url: str = Field(
         default="", description="the address printed in certificates' QR codes; empty = http://HOST:PORT"
     )

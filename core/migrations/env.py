@@ -3,7 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import claims.models  # noqa: F401 - registers the claims tables
+import claims.models  # the claims tables
+import claims.risk.models  # noqa: F401 - the risk flag tables
 import core.documents
 import core.models  # noqa: F401 - registers the tables
 import insurance.certificates.models

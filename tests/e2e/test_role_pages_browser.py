@@ -42,6 +42,7 @@ def _pages(world: dict[str, str]) -> dict[str, list[str]]:
             f"/roster-imports/{world['import']}",
             "/policies",
             "/products",
+            "/risk-flags",
         ],
         "huayuan": [
             "/",
@@ -49,6 +50,7 @@ def _pages(world: dict[str, str]) -> dict[str, list[str]]:
             f"/households/{household}",
             f"/policies/{policy}",
             f"/policies/{policy}/notices/{village}",
+            "/risk-flags",
         ],
         "handler": [
             "/",

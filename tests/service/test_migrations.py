@@ -5,7 +5,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import claims.models  # noqa: F401 - registers the claims tables
+import claims.models  # the claims tables
+import claims.risk.models  # noqa: F401 - the risk flag tables
 import core.documents
 import core.models  # noqa: F401 - registers the tables
 import insurance.certificates.models
