@@ -83,6 +83,7 @@ labels.register(
     {
         "claim_id": "理赔案件",
         "claim_no": "案件号",
+        "household": "参保户",  # the filing form's chosen household (?household=户编号)
         # the facts of a claim type the shared field labels do not name (flags and lists of its facts dataclass)
         "hospital_stay": "住院治疗",
         "village_verified": "村委会已核实",
