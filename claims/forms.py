@@ -7,6 +7,8 @@ from typing import Any
 from claims.errors import ClaimCode, ClaimInvalidError
 from claims.status import ClaimType
 from core import labels as core_labels
+from core import money
+from core.money import YuanProblem
 
 # The filing form's yuan fields (form name, fact key in fen), per claim type.
 YUAN_FACTS: dict[ClaimType, tuple[tuple[str, str], ...]] = {
@@ -26,23 +28,19 @@ YUAN_FACTS: dict[ClaimType, tuple[tuple[str, str], ...]] = {
 
 
 def yuan_to_fen(text: str, field: str) -> int | None:
-    """A yuan amount typed by a person, exactly to the fen (never through float); empty is None. The refusal names
-    the field in Chinese, since the form shows one message for all its amounts."""
-    name = core_labels.label(core_labels.FIELD, field.removeprefix("facts."))
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "")
-    if not cleaned:
+    """A yuan amount typed by a person (`1,234.56`, `¥300`, full-width digits), exactly to the fen; empty is None.
+    The refusal names the field in Chinese, since the form shows one message for all its amounts."""
+    if not text.strip():
         return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ClaimInvalidError(
-            "金额格式不正确，请填写数字（元）", code=ClaimCode.amount_invalid, field=field
-        ) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+    fen, problem = money.parse_yuan(text, separators=True)
+    if problem == YuanProblem.invalid:
+        raise ClaimInvalidError("金额格式不正确，请填写数字（元）", code=ClaimCode.amount_invalid, field=field)
+    if fen is None:
+        name = core_labels.label(core_labels.FIELD, field.removeprefix("facts."))
         raise ClaimInvalidError(
             f"{name}：金额须为不小于 0 的数字，最多两位小数（元）", code=ClaimCode.amount_invalid, field=field
         )
-    return int(value * 100)
+    return fen
 
 
 def tag_list(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from claims.models import (
     REVIEW_OUTCOME_LABELS,
 )
 from claims.reasons import REASON_LABELS
-from claims.status import CLAIM_ACTION_LABELS, CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS
+from claims.status import CLAIM_ACTION_LABELS, CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS, DECISION_LABELS
 from core import labels
 
 CLAIM_TYPE = "claim_type"
@@ -28,6 +28,7 @@ REVIEW_REASON = "claim_review_reason"  # why a decision was picked for review (c
 PAYMENT_KIND = "claim_payment_kind"
 PAYMENT_STATUS = "claim_payment_status"
 IMPORT_STATUS = "settlement_import_status"
+DECISION = "claim_decision"  # approve, approve_partly, reject (a pending decision's)
 
 labels.register(CLAIM_TYPE, CLAIM_TYPE_LABELS)
 labels.register(CLAIM_STATUS, CLAIM_STATUS_LABELS)
@@ -35,6 +36,7 @@ labels.register(CLAIM_REASON, REASON_LABELS)
 labels.register(CLAIM_DOCUMENT, DOCUMENT_LABELS)
 labels.register(CHECK_KIND, CHECK_KIND_LABELS)
 labels.register(CHECK_SEVERITY, CHECK_SEVERITY_LABELS)
+labels.register(DECISION, DECISION_LABELS)
 labels.register(REVIEW_KIND, REVIEW_KIND_LABELS)
 labels.register(REVIEW_OUTCOME, REVIEW_OUTCOME_LABELS)
 labels.register(
@@ -81,6 +83,7 @@ labels.register(
     {
         "claim_id": "理赔案件",
         "claim_no": "案件号",
+        "household": "参保户",  # the filing form's chosen household (?household=户编号)
         # the facts of a claim type the shared field labels do not name (flags and lists of its facts dataclass)
         "hospital_stay": "住院治疗",
         "village_verified": "村委会已核实",
@@ -117,6 +120,11 @@ labels.register(
         "decision_text": "决定说明",
         "decided_by": "决定人",
         "second_approver": "复核审批人",
+        "pending_decision": "待复核的决定",
+        "pending_amount_fen": "待复核的赔付金额",
+        "pending_reason": "待复核的拒赔原因",
+        "pending_by": "首次决定人",
+        "pending_at": "首次决定时间",
         "filed_by": "报案经办人",
         "assessed_by": "理算人",
         "from_status": "原状态",
@@ -169,6 +177,8 @@ labels.register_values(
         "from_status": CLAIM_STATUS,
         "to_status": CLAIM_STATUS,
         "decision_reason": CLAIM_REASON,
+        "pending_reason": CLAIM_REASON,
+        "pending_decision": DECISION,
         "reasons": CLAIM_REASON,
         "document_code": CLAIM_DOCUMENT,
         "claim_document.code": CLAIM_DOCUMENT,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from claims.status import ClaimStatus, ClaimType
+from claims.status import ClaimStatus, ClaimType, Decision
 from core.db import enum_type, utcnow
 from insurance.register.models import ImportStatus
 
@@ -104,6 +104,14 @@ class Claim(SQLModel, table=True):
     decided_at: datetime | None = None
     decided_by: str | None = Field(default=None, max_length=100)
     decided_by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # The first decision while it awaits a second supervisor (status awaiting_second_approval); cleared when the
+    # second one confirms it (it lands in the columns above) or sends it back. Its note is `decision_text`; its
+    # maker's user id is `decided_by_user_id`, which the first decision sets and the same-person check compares.
+    pending_decision: Decision | None = Field(default=None, sa_type=enum_type(Decision))
+    pending_amount_fen: int | None = Field(default=None, sa_type=BigInteger, description="what it would pay")
+    pending_reason: str | None = Field(default=None, max_length=32, description="a ReasonCode: a rejection's")
+    pending_by: str | None = Field(default=None, max_length=100)
+    pending_at: datetime | None = None
     second_approver: str | None = Field(default=None, max_length=100)
     second_approver_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     second_approved_at: datetime | None = None

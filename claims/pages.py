@@ -12,7 +12,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from claims import assessing, documents, filing, forms, queries, review, workflow
+from claims import assessing, claimants, documents, filing, forms, queries, review, workflow
 from claims.errors import ClaimCode, ClaimForbiddenError, ClaimInvalidError
 from claims.models import Claim
 from claims.reasons import REASON_LABELS, ReasonCode
@@ -102,14 +102,38 @@ def claims_page(request: Request, session: SessionDep, user: CurrentUser) -> HTM
 
 
 def _new_claim_form(
-    request: Request, user: User, *, typed: dict[str, str] | None = None, error: str | None = None, status: int = 200
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    q: str = "",
+    household_no: str = "",
+    typed: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
+    """The filing form in its two steps: find the household (`q`), then, once one is chosen (`household_no`), the
+    claim itself with the household's members and insured objects to pick from."""
+    found: tuple[list[claimants.HouseholdChoice], int] | None = None
+    chosen: claimants.HouseholdChoices | None = None
+    search_error: str | None = None
+    try:
+        if household_no.strip():
+            chosen = claimants.household_choices(session, user, household_no)
+        elif q.strip():
+            found = claimants.search_households(session, user, q)
+    except DomainError as exc:
+        search_error, status = exc.message, max(status, exc.status_code)
     return render(
         request,
         "pages/claim_new.html",
         user,
         status_code=status,
         error=error,
+        search_error=search_error,
+        q=q,
+        found=found,
+        chosen=chosen,
         typed=typed or {},
         claim_types=CLAIM_TYPE_LABELS,
         perils=PERIL_LABELS,
@@ -118,26 +142,46 @@ def _new_claim_form(
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
-def new_claim_page(request: Request, user: CurrentUser) -> HTMLResponse:
+def new_claim_page(
+    request: Request, session: SessionDep, user: CurrentUser, q: str = "", household: str = ""
+) -> HTMLResponse:
     queries.require_handler(user)
-    return _new_claim_form(request, user)
+    return _new_claim_form(request, session, user, q=q, household_no=household)
 
 
 def _typed(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+def _chosen_id(typed: dict[str, str], key: str) -> int | None:
+    """An id the form's select sent; a value that is not one is left to the service to refuse as not found."""
+    text = typed.get(key, "").strip()
+    return int(text) if text.isdigit() else (0 if text else None)
+
+
 @router.post("/claims/new", response_class=HTMLResponse)
 async def file_claim_form(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     typed = _typed(await request.form())
+
+    def refused(message: str, status: int) -> HTMLResponse:
+        household_no = typed.get("household_no", "")
+        return _new_claim_form(
+            request, session, user, household_no=household_no, typed=typed, error=message, status=status
+        )
+
     try:
         claim_type = ClaimType(typed.get("claim_type", ""))
     except ValueError:
-        return _new_claim_form(request, user, typed=typed, error="请选择理赔类型", status=422)
+        return refused("请选择理赔类型", 422)
+    industry = claim_type in (ClaimType.livestock_loss, ClaimType.crop_loss)
+    if not industry and not typed.get("member_id", "").strip() and not typed.get("id_number", "").strip():
+        return refused("请先查找参保户，再选择被保险人", 422)
     try:
         data = ClaimCreate.model_validate(
             {
                 "claim_type": claim_type,
+                "member_id": None if industry else _chosen_id(typed, "member_id"),
+                "insured_object_id": _chosen_id(typed, "insured_object_id") if industry else None,
                 "id_number": typed.get("id_number", "").strip() or None,
                 "claimant_name": typed.get("claimant_name", "").strip(),
                 "claimant_relation": typed.get("claimant_relation", "").strip() or "本人",
@@ -153,10 +197,9 @@ async def file_claim_form(request: Request, session: SessionDep, user: CurrentUs
         )
         claim = filing.file_claim(session, user, data, today=local_today())
     except DomainError as exc:
-        return _new_claim_form(request, user, typed=typed, error=exc.message, status=exc.status_code)
+        return refused(exc.message, exc.status_code)
     except ValidationError as exc:
-        message = str(validation.describe(exc.errors())["message"])
-        return _new_claim_form(request, user, typed=typed, error=message, status=422)
+        return refused(str(validation.describe(exc.errors())["message"]), 422)
     return RedirectResponse(f"/claims/{claim.claim_no}", status_code=303)
 
 

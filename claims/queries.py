@@ -36,6 +36,7 @@ from claims.schemas import (
     ClocksPublic,
     DocumentPublic,
     LinePublic,
+    PendingDecisionPublic,
     ReviewPublic,
 )
 from claims.status import CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS, ClaimStatus, allowed_actions
@@ -197,6 +198,18 @@ def document_public(document: ClaimDocument) -> DocumentPublic:
     return public
 
 
+def pending_decision_public(claim: Claim) -> PendingDecisionPublic | None:
+    if claim.pending_decision is None:
+        return None
+    return PendingDecisionPublic(
+        decision=claim.pending_decision,
+        amount_fen=claim.pending_amount_fen or 0,
+        reason=claim.pending_reason,
+        by=claim.pending_by,
+        at=claim.pending_at,
+    )
+
+
 def claim_public(session: Session, claim: Claim, today: date) -> ClaimPublic:
     """Everything the claim page shows, on `today`."""
     present = {d.code for d in live_documents(session, claim.id or 0)}
@@ -229,7 +242,7 @@ def claim_public(session: Session, claim: Claim, today: date) -> ClaimPublic:
         explanation=[LinePublic(**line) for line in assessment.get("lines", [])],
         total_line=LinePublic(**total) if total else None,
         reasons=list(assessment.get("reasons", [])),
-        decision=assessment.get("decision"),
+        pending_decision=pending_decision_public(claim),
         decision_reason=claim.decision_reason,
         decision_text=claim.decision_text,
         decided_by=claim.decided_by,

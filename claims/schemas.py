@@ -194,6 +194,16 @@ class ClaimSummary(BaseModel):
     payment_due_on: date | None
 
 
+class PendingDecisionPublic(BaseModel):
+    """The first decision of a claim that needs a second supervisor, as the claim page shows it until answered."""
+
+    decision: Decision
+    amount_fen: int
+    reason: str | None = Field(description="a claims.reasons code: a rejection's reason")
+    by: str | None
+    at: datetime | None
+
+
 class ClaimPublic(ClaimSummary):
     """The claim page's data: facts, the explanation, the checklist with what is missing, the clocks, the checks,
     the history and what may be done next."""
@@ -215,7 +225,9 @@ class ClaimPublic(ClaimSummary):
     explanation: list[LinePublic]
     total_line: LinePublic | None
     reasons: list[str]
-    decision: dict[str, Any] | None = Field(description="the first decision awaiting a second supervisor, if any")
+    pending_decision: PendingDecisionPublic | None = Field(
+        description="the first decision awaiting a second supervisor, if any"
+    )
     decision_reason: str | None
     decision_text: str | None
     decided_by: str | None

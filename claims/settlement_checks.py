@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from claims.settlement_sheet import LABELS, SettlementSheet, open_settlement_sheet
+from core import money
 from core.masking import mask_ids_in_text
+from core.money import YuanProblem, fen_to_yuan
 from insurance.register.identifiers import masked, validate_id_number
 from insurance.register.roster import HeaderMap
 
@@ -51,9 +53,6 @@ ERROR, FIXED, NOTE = "error", "fixed", "note"  # an issue's kind: refuses its ro
 
 MAX_LENGTHS = {"settlement_no": 40, "name": 50, "hospital": 100, "main_diagnosis": 200}
 MAX_YUAN_DIGITS = 8  # at most 99,999,999.99 yuan: more is no hospital stay, and stays far inside a BIGINT of fen
-_YUAN = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?", re.ASCII)
-_NEGATIVE = re.compile(r"-[0-9]+(?:\.[0-9]+)?", re.ASCII)
-_MORE_DECIMALS = re.compile(r"[0-9]+\.[0-9]{3,}", re.ASCII)
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E[+-]?[0-9]+", re.ASCII | re.IGNORECASE)
 _VALUE_CHARS = 200  # an issue quotes at most this much of a cell
 _MESSAGE_CHARS = 480
@@ -122,20 +121,20 @@ class SettlementReading:
     issues: list[SheetIssue]  # the notes of the header first, then each row's in file order
 
 
-def parse_yuan(text: str) -> tuple[int | None, str | None]:
-    """An amount in yuan, at most 2 decimals, not negative -> (integer fen, None), exactly (digits, never a float);
-    or (None, the Chinese reason)."""
-    found = _YUAN.fullmatch(text)
-    if found is not None:
-        whole, cents = found.groups()
-        if len(whole.lstrip("0")) > MAX_YUAN_DIGITS:
-            return None, "超过上限 99999999.99 元"
-        return int(whole) * 100 + int((cents or "").ljust(2, "0")), None
-    if _NEGATIVE.fullmatch(text):
-        return None, "不能为负数"
-    if _MORE_DECIMALS.fullmatch(text):
-        return None, "最多保留两位小数"
-    return None, "应为以元为单位的金额（如 1234.56）"
+# How the report words each problem of core.money's parser, after the column's name and the quoted cell.
+YUAN_REASONS: dict[YuanProblem, str] = {
+    YuanProblem.too_large: f"超过上限 {fen_to_yuan(10**MAX_YUAN_DIGITS * 100 - 1)} 元",
+    YuanProblem.negative: "不能为负数",
+    YuanProblem.decimals: "最多保留两位小数",
+    YuanProblem.invalid: "应为以元为单位的金额（如 1234.56）",
+}
+
+
+def read_amount_cell(text: str) -> tuple[int | None, str | None]:
+    """An amount cell in yuan -> (integer fen, None), exactly; or (None, the Chinese reason). No grouping
+    separators: in a file `1,500.50` may be a decimal comma."""
+    fen, problem = money.parse_yuan(text, max_digits=MAX_YUAN_DIGITS)
+    return (fen, None) if problem is None else (None, YUAN_REASONS[problem])
 
 
 def parse_date(text: str) -> date | None:
@@ -146,10 +145,6 @@ def parse_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def shown(text: str) -> str:
@@ -240,7 +235,7 @@ class SettlementChecker:
         text = raw.strip()
         if not text:
             raise self._refuse(row, key, REQUIRED, f"{LABELS[key]}为空", raw or None)
-        fen, reason = parse_yuan(text)
+        fen, reason = read_amount_cell(text)
         if fen is None:
             raise self._refuse(row, key, AMOUNT_INVALID, f"{LABELS[key]}“{shown(text)}”{reason}", text)
         return fen
@@ -283,16 +278,17 @@ class SettlementChecker:
                 row,
                 "in_policy_amount",
                 AMOUNTS_INCONSISTENT,
-                f"政策范围内费用 {_yuan(in_policy)} 元大于医疗总费用 {_yuan(total)} 元",
-                _yuan(in_policy),
+                f"政策范围内费用 {fen_to_yuan(in_policy)} 元大于医疗总费用 {fen_to_yuan(total)} 元",
+                fen_to_yuan(in_policy),
             )
         if bmi + ci > in_policy:
             raise self._refuse(
                 row,
                 "ci_paid",
                 AMOUNTS_INCONSISTENT,
-                f"基本医保支付与大病保险支付合计 {_yuan(bmi + ci)} 元大于政策范围内费用 {_yuan(in_policy)} 元",
-                _yuan(ci),
+                f"基本医保支付与大病保险支付合计 {fen_to_yuan(bmi + ci)} 元"
+                f"大于政策范围内费用 {fen_to_yuan(in_policy)} 元",
+                fen_to_yuan(ci),
             )
         earlier = self.seen.get(settlement_no)
         if earlier is not None:

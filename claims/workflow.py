@@ -39,7 +39,20 @@ from core.audit import Actor
 from core.db import utcnow
 from core.models import User
 
-AUDITED = ("status", "version", "payable_fen", "decision_reason", "decided_by", "second_approver")
+AUDITED = (
+    *("status", "version", "payable_fen", "decision_reason", "decided_by", "second_approver"),
+    *("pending_decision", "pending_amount_fen", "pending_reason"),
+)
+
+
+# The pending-decision columns once a second supervisor has answered (or the claim is reopened).
+NO_PENDING_DECISION: dict[str, Any] = {
+    "pending_decision": None,
+    "pending_amount_fen": None,
+    "pending_reason": None,
+    "pending_by": None,
+    "pending_at": None,
+}
 
 
 def check_version(claim: Claim, version: int) -> None:
@@ -197,6 +210,7 @@ def reopen(session: Session, user: User, claim_no: str, data: ReopenCreate, *, t
         "payment_due_on": None,
         "decision_reason": None,
         "decision_text": None,
+        **NO_PENDING_DECISION,
     }
     if to_complete == ClaimStatus.documents_complete:
         changes.update(documents_complete_on=today, decision_due_on=today + timedelta(days=DECISION_DAYS))
@@ -241,7 +255,7 @@ def decide(
 ) -> Claim:
     """A supervisor's decision on an assessed claim. Approve pays the payable amount; approve partly an amount at
     most that; reject needs a reason code. Above the threshold (or a death claim's rejection) the decision waits
-    for a second supervisor: kept in the assessment's `decision` until confirmed or sent back. A decision that
+    for a second supervisor: kept in the claim's `pending_*` columns until confirmed or sent back. A decision that
     lands at once is drawn for the review sample by `sampling` (none when None), in the same commit."""
     claim = _supervisor_claim(session, user, claim_no, data.version)
     if claim.status != ClaimStatus.assessed or claim.payable_fen is None:
@@ -271,10 +285,13 @@ def decide(
     action = decision_action(data.decision, second_approval=second)
     common = {"decided_by": user.username, "decided_by_user_id": user.id, "decided_at": utcnow()}
     if second:
-        pending = {"decision": data.decision.value, "amount_fen": amount, "reason": reason, "note": data.note}
         changes = {
             **common,
-            "assessment": {**(claim.assessment or {}), "decision": pending},
+            "pending_decision": data.decision,
+            "pending_amount_fen": amount,
+            "pending_reason": reason,
+            "pending_by": user.username,
+            "pending_at": common["decided_at"],
             "decision_text": data.note,
         }
         review_reason = "death_rejection" if data.decision == Decision.reject else "above_approval_amount"
@@ -313,9 +330,8 @@ def second_approval(session: Session, user: User, claim_no: str, data: SecondApp
         raise ClaimConflictError(
             "复核审批人不能是报案、理算或首次决定该案件的同一人", code=ClaimCode.same_person, field="user"
         )
-    assessment = dict(claim.assessment or {})
-    pending = assessment.pop("decision", None) or {}
-    decision = Decision(pending.get("decision", Decision.approve))
+    decision = claim.pending_decision or Decision.approve
+    amount, reason = claim.pending_amount_fen or 0, claim.pending_reason
     review = queries.pending_review(session, claim)
     if review is not None:
         review.outcome = ReviewOutcome.agreed if data.agree else ReviewOutcome.disagreed
@@ -323,14 +339,13 @@ def second_approval(session: Session, user: User, claim_no: str, data: SecondApp
         review.note = data.note
         session.add(review)
     common = {
-        "assessment": assessment,
+        **NO_PENDING_DECISION,
         "second_approver": user.username,
         "second_approver_user_id": user.id,
         "second_approved_at": utcnow(),
     }
     if data.agree:
-        amount = int(pending.get("amount_fen") or 0)
-        changes = {**common, **_decided(claim, decision, amount, pending.get("reason"), today)}
+        changes = {**common, **_decided(claim, decision, amount, reason, today)}
         transition(session, user, claim, confirming_action(decision), note=data.note, changes=changes)
     else:
         changes = {**common, "decided_by": None, "decided_by_user_id": None, "decided_at": None}

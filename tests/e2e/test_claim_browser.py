@@ -68,10 +68,16 @@ def test_a_handler_files_a_medical_claim_with_documents_and_a_supervisor_approve
     expect(page.locator("h1")).to_have_text("理赔案件")
     page.get_by_role("link", name="新建报案").click()
 
+    page.get_by_label("户编号、户主或家庭成员姓名、证件号码（可只填后几位）").fill(id_number[-8:])
+    page.get_by_role("button", name="查找").click()
+    page.locator("#household-results").get_by_role("link", name="选择").first.click()
     form = page.locator("#claim-form")
     form.get_by_label("理赔类型").select_option(label="补充医疗")
     expect(form.locator("fieldset[data-type=house_collapse]")).to_be_hidden()
-    form.get_by_label("被保险人证件号码").fill(id_number)
+    expect(form.get_by_label("保险标的（养殖业、种植业）")).to_be_hidden()
+    masked = f"{id_number[:6]}*********{id_number[-3:]}"
+    member = form.get_by_label("被保险人", exact=True).locator("option", has_text=masked)
+    form.get_by_label("被保险人", exact=True).select_option(value=member.get_attribute("value"))
     form.get_by_label("申请人姓名").fill("张家属")
     form.get_by_label("申请人与被保险人关系").fill("配偶")
     form.get_by_label("出险日期").fill(INCIDENT.isoformat())

@@ -22,7 +22,7 @@ from claims.settlement_checks import (
     VALUE_INVALID,
     CheckedRow,
     SettlementChecker,
-    parse_yuan,
+    read_amount_cell,
 )
 from claims.settlement_sheet import SETTLEMENT_COLUMNS, SETTLEMENT_LAYOUT, exact_cell_text
 from insurance.register.identifiers import ID_CHECK_CHARS, id_check_char
@@ -184,15 +184,15 @@ fens = st.integers(min_value=0, max_value=99_999_999_99)
 
 @given(fens)
 def test_yuan_text_reads_to_its_exact_fen(fen: int) -> None:
-    assert parse_yuan(f"{fen // 100}.{fen % 100:02d}") == (fen, None)
-    assert parse_yuan(str(fen // 100)) == (fen // 100 * 100, None)
+    assert read_amount_cell(f"{fen // 100}.{fen % 100:02d}") == (fen, None)
+    assert read_amount_cell(str(fen // 100)) == (fen // 100 * 100, None)
 
 
 @given(fens)
 def test_a_number_cell_reads_to_the_fen_its_text_shows(fen: int) -> None:
     """A workbook holds a double; the cell reads as Excel shows it, so the fen is the one typed, never off by one."""
     text = f"{fen // 100}.{fen % 100:02d}"
-    assert parse_yuan(exact_cell_text(float(text))) == (fen, None)
+    assert read_amount_cell(exact_cell_text(float(text))) == (fen, None)
 
 
 @pytest.mark.parametrize(
@@ -200,12 +200,12 @@ def test_a_number_cell_reads_to_the_fen_its_text_shows(fen: int) -> None:
     [(1234.56, 123456), (0.1 + 0.2, 30), (1.1 + 2.2, 330), (5000.0, 500000), (5000, 500000), (0.07 * 100, 700)],
 )
 def test_float_error_never_reaches_the_fen(value: float, fen: int) -> None:
-    assert parse_yuan(exact_cell_text(value)) == (fen, None)
+    assert read_amount_cell(exact_cell_text(value)) == (fen, None)
 
 
 @given(st.decimals(min_value=0, max_value=99_999, places=3, allow_nan=False, allow_infinity=False))
 def test_a_third_decimal_is_refused_not_rounded(amount: Decimal) -> None:
-    assert parse_yuan(f"{amount:.3f}") == (None, "最多保留两位小数")
+    assert read_amount_cell(f"{amount:.3f}") == (None, "最多保留两位小数")
 
 
 # --- no full ID number in any message or value -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from claims.status import ClaimType
 from core.settings import Settings
 from main import create_app
 from tests.builders import login_page
-from tests.cover_builders import make_other_insurer
+from tests.cover_builders import fetch, make_other_insurer
 from tests.web.test_claims_api import MEDICAL_FACTS, PDF, PNG, World, file, make_world, ready, step, writer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -28,6 +28,16 @@ def world(session: Session, engine: Engine, tmp_path: Path, settings: Settings) 
     """A threshold of 1,000 yuan, so the medical claim (3,400 yuan payable) waits for a second supervisor."""
     with TestClient(create_app(settings.model_copy(update={"claim_second_approval_yuan": 1000}), engine)) as client:
         yield make_world(session, engine, tmp_path, client)
+
+
+def household_of(engine: Engine, id_number: str) -> tuple[str, int]:
+    """(household number, member id) of a covered member, as the filing form's search finds and offers them."""
+    row = fetch(
+        engine,
+        "SELECT h.household_no, m.id FROM member m JOIN household h ON h.id = m.household_id WHERE m.id_number = :n",
+        n=id_number,
+    )[0]
+    return row[0], row[1]
 
 
 def text_of(html: str) -> str:
@@ -85,12 +95,14 @@ def test_the_claim_page_shows_the_explanation_line_by_line_with_chinese_labels(w
 
 
 def test_the_filing_form_refuses_an_amount_with_three_decimals_in_chinese_and_keeps_what_was_typed(
-    world: World,
+    world: World, engine: Engine
 ) -> None:
     login_page(world.client, "handler")
+    household_no, member = household_of(engine, world.id_numbers[2])
     form = {
+        "household_no": household_no,
         "claim_type": "supplementary_medical",
-        "id_number": world.id_numbers[2],
+        "member_id": str(member),
         "claimant_name": "申请人",
         "incident_date": "2026-06-01",
         "settlement_no": "JS2026000103",
@@ -103,12 +115,68 @@ def test_the_filing_form_refuses_an_amount_with_three_decimals_in_chinese_and_ke
     assert "医疗总费用：金额须为不小于 0 的数字，最多两位小数（元）" in refused.text
     assert 'id="claim-form-error"' in refused.text and 'value="12000.005"' in refused.text
     assert 'value="supplementary_medical" selected' in refused.text
+    assert f'<option value="{member}" selected>' in refused.text  # the member chosen stays chosen
 
     filed = world.client.post("/claims/new", data={**form, "total_cost_yuan": "12,000.00"}, follow_redirects=False)
     assert filed.status_code == 303, filed.text
     claim_no = filed.headers["location"].rsplit("/", 1)[1]
     body = world.client.get(f"/api/claims/{claim_no}", headers=world.handler).json()
     assert body["facts"]["total_cost_fen"] == 1_200_000 and body["status"] == "filed"
+
+
+def test_the_filing_form_finds_the_household_then_offers_its_members_with_masked_id_numbers(
+    world: World, engine: Engine
+) -> None:
+    id_number = world.id_numbers[3]
+    household_no, member = household_of(engine, id_number)
+    login_page(world.client, "handler")
+    first = world.client.get("/claims/new")
+    assert first.status_code == 200 and 'id="household-search"' in first.text and 'id="claim-form"' not in first.text
+
+    for term in (id_number[-6:], household_no):
+        found = world.client.get("/claims/new", params={"q": term})
+        assert found.status_code == 200
+        results = re.search(r'<table id="household-results">.*?</table>', found.text, re.S)
+        assert results is not None and household_no in results.group(0), term
+        assert f'href="/claims/new?household={household_no}"' in results.group(0)
+        assert id_number not in found.text  # the head's and the member's ID numbers only masked
+    nothing = world.client.get("/claims/new", params={"q": "无此人"})
+    assert 'id="household-none"' in nothing.text
+
+    chosen = world.client.get("/claims/new", params={"household": household_no})
+    assert chosen.status_code == 200 and 'id="claim-form"' in chosen.text
+    options = dict(re.findall(r'<option value="(\d+)">([^<]+)</option>', chosen.text))
+    assert str(member) in options and f"{id_number[:6]}*********{id_number[-3:]}" in options[str(member)]
+    assert id_number not in chosen.text and "在册" in options[str(member)]
+
+    form = {
+        "household_no": household_no,
+        "claim_type": "accidental_medical",
+        "member_id": str(member),
+        "claimant_name": "申请人",
+        "incident_date": "2026-06-01",
+        "medical_cost_yuan": "500",
+    }
+    filed = world.client.post("/claims/new", data=form, follow_redirects=False)
+    assert filed.status_code == 303, filed.text
+    claim_no = filed.headers["location"].rsplit("/", 1)[1]
+    body = world.client.get(f"/api/claims/{claim_no}", headers=world.handler).json()
+    assert body["member_id"] == member
+
+    unchosen = world.client.post("/claims/new", data={**form, "member_id": ""})
+    assert unchosen.status_code == 422 and "请先查找参保户，再选择被保险人" in unchosen.text
+
+
+def test_another_insurers_handler_finds_no_household_outside_its_counties(world: World, engine: Engine) -> None:
+    with writer(engine) as session:
+        make_other_insurer(session)  # no policy in the county: its handler sees none of the county's register
+    household_no, _ = household_of(engine, world.id_numbers[0])
+    login_page(world.client, "handler-b")
+    found = world.client.get("/claims/new", params={"q": household_no})
+    assert found.status_code == 200 and 'id="household-none"' in found.text and household_no in found.text
+    chosen = world.client.get("/claims/new", params={"household": household_no})
+    assert chosen.status_code == 404 and 'id="claim-form"' not in chosen.text
+    assert "户不存在或不在您的辖区内" in chosen.text
 
 
 def test_the_steps_as_forms_upload_complete_assess_decide_and_refuse_a_partial_amount_above_the_payable(

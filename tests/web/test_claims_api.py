@@ -187,6 +187,9 @@ def test_a_disability_claim_above_the_threshold_needs_a_second_supervisor(
         first = step(world, no, "decision", world.supervisor, version=assessed["version"], decision="approve")
         assert first.status_code == 200 and first.json()["status"] == "awaiting_second_approval"
         assert first.json()["clocks"]["waiting_on"] == "second_approval"
+        pending = first.json()["pending_decision"]
+        assert (pending["decision"], pending["amount_fen"], pending["by"]) == ("approve", 600_000, "supervisor")
+        assert scalar(engine, "SELECT pending_amount_fen FROM claim WHERE claim_no = :no", no=no) == 600_000
 
         same = step(world, no, "second-approval", world.supervisor, version=first.json()["version"], agree=True)
         assert same.status_code == 409 and same.json()["code"] == "same_person"
@@ -197,6 +200,7 @@ def test_a_disability_claim_above_the_threshold_needs_a_second_supervisor(
         body = confirmed.json()
         assert body["status"] == "approved" and body["payable_fen"] == 600_000
         assert body["decided_by"] == "supervisor" and body["second_approver"] == "supervisor2"
+        assert body["pending_decision"] is None
         outcome = scalar(engine, "SELECT outcome FROM claim_review WHERE reason = 'above_approval_amount'")
         assert outcome == "agreed"
 

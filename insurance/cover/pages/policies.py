@@ -2,7 +2,6 @@
 policies are created in pages.industry, notices and their objections in pages.notices; the household page shows
 certificates too, so it lives with them (insurance.certificates.pages)."""
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -10,11 +9,12 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from core import validation
+from core import money, validation
 from core.auth import CurrentUser, QueueDep, SessionDep, is_insurer
 from core.db import local_today
 from core.errors import DomainError
 from core.models import Role, User
+from core.money import YuanProblem
 from core.queue import JobQueue
 from core.templating import render
 from insurance.cover import catalogue, industry, insurers, lifecycle, notices, policies
@@ -143,14 +143,13 @@ def create_policy_form(
 
 
 def _yuan_to_fen(text: str, field: str) -> int:
-    """A yuan amount typed by a person (`115` or `115.00`), exactly, never through float."""
-    try:
-        value = Decimal(text.strip().replace(",", "").replace("¥", ""))
-    except InvalidOperation:
-        raise CoverInvalidError("金额格式不正确", field=field) from None
-    if value <= 0 or value != value.quantize(Decimal("0.01")):
+    """A premium typed by a person (`115`, `115.00`, `1,150`), exactly; a premium is never 0."""
+    fen, problem = money.parse_yuan(text, separators=True)
+    if problem == YuanProblem.invalid:
+        raise CoverInvalidError("金额格式不正确", field=field)
+    if fen is None or fen == 0:
         raise CoverInvalidError("金额须为正数，最多两位小数", field=field)
-    return int(value * 100)
+    return fen
 
 
 def _policy_page(
