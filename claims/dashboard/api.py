@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from claims.dashboard import service
 from claims.dashboard.deps import DashboardDivision
-from claims.dashboard.schemas import ClaimsByMonthPublic, OverduePublic
+from claims.dashboard.schemas import ClaimsByMonthPublic, OpenFlagsPublic, OverduePublic
 from core.auth import CurrentUser, SessionDep
 from core.db import local_today
 
@@ -37,3 +37,8 @@ def read_overdue(
     on: Annotated[date | None, Query(description="default: today")] = None,
 ) -> OverduePublic:
     return service.overdue_claims(session, user, division, on or local_today())
+
+
+@router.get("/{code}/open-flags", response_model=OpenFlagsPublic, summary="Open risk flags by reason and by county")
+def read_open_flags(division: DashboardDivision, session: SessionDep, user: CurrentUser) -> OpenFlagsPublic:
+    return service.open_flags(session, user, division)

@@ -49,6 +49,8 @@ def dashboard_page(
         charts.Series(t.claim_type_label, [fen // 100 for fen in t.paid_fen]) for t in months.types if t.paid_total_fen
     ]
     coverage = gap_figures.coverage_report(session, user, division.code, today)
+    flags = service.open_flags(session, user, division)
+    reasons = flags.by_reason
     month_names = [f"{m}月" for m in range(1, 13)]
     return render(
         request,
@@ -60,6 +62,11 @@ def dashboard_page(
         months=months,
         overdue=overdue,
         coverage=coverage,
+        flags=flags,
+        flags_chart=charts.bar_chart(
+            [charts.Bar(r.reason_label, r.new + r.following_up, f"{r.new + r.following_up:,}") for r in reasons],
+            title="未办结的返贫风险预警（按原因）",
+        ),
         rates={c.code: rate_text(c.covered, c.eligible) for c in [coverage, *coverage.children]},
         coverage_chart=charts.bar_chart(
             [

@@ -50,3 +50,26 @@ class OverduePublic(BaseModel):
     due_soon: int
     by_county: list[OverdueRow]
     oldest: list[ClaimSummary]
+
+
+class FlagReasonRow(BaseModel):
+    reason: str
+    reason_label: str
+    new: int
+    following_up: int
+
+
+class FlagCountyRow(BaseModel):
+    code: str
+    name: str
+    open: int
+
+
+class OpenFlagsPublic(BaseModel):
+    """Open risk-of-return flags (new or being followed up) of a division, by reason and by county."""
+
+    division_code: str
+    division_name: str
+    open: int
+    by_reason: list[FlagReasonRow]
+    by_county: list[FlagCountyRow]

@@ -11,9 +11,21 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from claims.dashboard.errors import DashboardCode, DashboardInvalidError, DashboardNotFoundError
-from claims.dashboard.schemas import ClaimsByMonthPublic, OverduePublic, OverdueRow, TypeMonths
+from claims.dashboard.schemas import (
+    ClaimsByMonthPublic,
+    FlagCountyRow,
+    FlagReasonRow,
+    OpenFlagsPublic,
+    OverduePublic,
+    OverdueRow,
+    TypeMonths,
+)
 from claims.models import Claim, ClaimPayment, PaymentStatus
 from claims.queries import AGREED, UNDECIDED, claim_condition, claim_summary, due_condition
+from claims.risk import labels as risk_labels
+from claims.risk import service as risk_service
+from claims.risk.models import RiskFlag
+from claims.risk.rules import OPEN_STATUSES, RiskReason, RiskStatus
 from claims.status import CLAIM_TYPE_LABELS, ClaimStatus, ClaimType
 from core.db import PROGRAMME_TZ, local_date
 from core.models import Role, User
@@ -136,12 +148,7 @@ def overdue_claims(session: Session, user: User, division: Division, today: date
         ).all()
         for county_code, count in rows:
             counts[county_code][index] = int(count)
-    names = {
-        d.code[:6]: d.name
-        for d in session.exec(
-            select(Division).where(col(Division.code).in_([f"{code}000000" for code in counts]))
-        ).all()
-    }
+    names = _county_names(session, set(counts))
     by_county = [
         OverdueRow(code=f"{code}000000", name=names.get(code, code), overdue=overdue, due_soon=soon)
         for code, (overdue, soon) in sorted(counts.items())
@@ -160,4 +167,41 @@ def overdue_claims(session: Session, user: User, division: Division, today: date
         due_soon=sum(row.due_soon for row in by_county),
         by_county=by_county,
         oldest=[claim_summary(claim) for claim in oldest],
+    )
+
+
+def _county_names(session: Session, county_codes: set[str]) -> dict[str, str]:
+    rows = session.exec(select(Division).where(col(Division.code).in_([f"{c}000000" for c in county_codes])))
+    return {d.code[:6]: d.name for d in rows}
+
+
+def open_flags(session: Session, user: User, division: Division) -> OpenFlagsPublic:
+    """The flags the county offices still have to work, counted by reason and status and by county, within the
+    flags' own remit (risk.service.scope_flags)."""
+    prefix = division.code[: DASHBOARD_LEVELS[division.level]]
+    rows = session.exec(
+        risk_service.scope_flags(select(RiskFlag.county_code, RiskFlag.reason, RiskFlag.status, func.count()), user)
+        .where(col(RiskFlag.county_code).startswith(prefix), col(RiskFlag.status).in_(OPEN_STATUSES))
+        .group_by(RiskFlag.county_code, RiskFlag.reason, RiskFlag.status)
+    ).all()
+    by_reason: dict[RiskReason, list[int]] = {reason: [0, 0] for reason in RiskReason}
+    by_county: dict[str, int] = defaultdict(int)
+    for county_code, reason, status, count in rows:
+        by_reason[RiskReason(reason)][0 if RiskStatus(status) == RiskStatus.new else 1] += int(count)
+        by_county[county_code] += int(count)
+    names = _county_names(session, set(by_county))
+    return OpenFlagsPublic(
+        division_code=division.code,
+        division_name=division.name,
+        open=sum(by_county.values()),
+        by_reason=[
+            FlagReasonRow(
+                reason=reason, reason_label=risk_labels.REASON_LABELS[reason], new=new, following_up=following
+            )
+            for reason, (new, following) in by_reason.items()
+        ],
+        by_county=[
+            FlagCountyRow(code=f"{code}000000", name=names.get(code, code), open=count)
+            for code, count in sorted(by_county.items())
+        ],
     )

@@ -130,3 +130,24 @@ def test_the_dashboard_page_draws_each_chart_beside_its_table(world: World) -> N
     assert "家庭综合保障覆盖率" in page.text and f'href="/coverage/{HUAYUAN_CODE}"' in page.text
     login_page(world.client, "handler")
     assert world.client.get(f"/dashboard/{HUAYUAN_CODE}").status_code == 404
+
+
+def test_an_open_risk_flag_is_counted_by_reason_and_county_until_the_county_works_it(world: World) -> None:
+    """A stay leaving the household 20,600 yuan (30,000 - 6,000 BMI - 3,400 payable) flags it at assessment."""
+    ready(world, ClaimType.supplementary_medical, {**MEDICAL_FACTS, "total_cost_fen": 3_000_000})
+    province = bearer(world.client, "province")
+    body = world.client.get(f"/api/dashboard/{HUAYUAN_CODE}/open-flags", headers=province).json()
+    assert body["open"] == 1
+    assert body["by_county"] == [{"code": HUAYUAN_CODE, "name": "花垣县", "open": 1}]
+    [medical] = [r for r in body["by_reason"] if r["reason"] == "medical_out_of_pocket"]
+    assert (medical["reason_label"], medical["new"], medical["following_up"]) == ("医疗自付费用高", 1, 0)
+    county = bearer(world.client, "huayuan")
+    [flag] = world.client.get("/api/risk-flags", headers=county).json()["data"]
+    followed = world.client.post(f"/api/risk-flags/{flag['id']}/follow-up", json={"note": "已入户走访"}, headers=county)
+    assert followed.status_code == 200, followed.text
+    after = world.client.get("/api/dashboard/430000000000/open-flags", headers=province).json()
+    [medical] = [r for r in after["by_reason"] if r["reason"] == "medical_out_of_pocket"]
+    assert (after["open"], medical["new"], medical["following_up"]) == (1, 0, 1)
+    login_page(world.client, "huayuan")
+    page = world.client.get("/dashboard")
+    assert page.status_code == 200 and 'data-testid="open-flags">1<' in page.text and "医疗自付费用高" in page.text
