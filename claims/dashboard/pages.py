@@ -59,6 +59,7 @@ def dashboard_page(
         division=division,
         path=register_service.division_path(session, user, division),
         today=today,
+        on_query=f"?on={on.isoformat()}" if on else "",
         months=months,
         overdue=overdue,
         coverage=coverage,
