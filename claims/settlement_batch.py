@@ -17,7 +17,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -36,7 +35,7 @@ from claims.settlement_checks import (
 )
 from claims.status import COUNTS_AGAINST_LIMIT, INITIAL_STATUS, ClaimAction, ClaimStatus, ClaimType, next_status
 from core.audit import Actor
-from core.db import utcnow
+from core.db import insert_rows, utcnow
 from core.models import AuditLog
 from insurance.cover import answers, eligibility
 from insurance.cover.models import CoverStatus, Policy, ProductBenefit, ProductUnit, ProductVersion
@@ -303,9 +302,12 @@ class SettlementBatch:
             return []
         self._reserve(planned)
         table = Claim.__table__
-        ids = self.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), [p.values for p in planned]
-        ).scalars()
+        # COPY on PostgreSQL (no RETURNING there), then the ids by the claim numbers just given.
+        insert_rows(self.session, table, [p.values for p in planned])
+        numbers = [p.values["claim_no"] for p in planned]
+        query = select(table.c.claim_no, table.c.id).where(table.c.claim_no.in_(numbers))
+        given = {claim_no: claim_id for claim_no, claim_id in self.session.execute(query)}
+        ids = [given[n] for n in numbers]
         events: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         actor = {"actor": self.actor.name, "actor_user_id": self.actor.user_id}
@@ -353,8 +355,8 @@ class SettlementBatch:
                         **actor,
                     }
                 )
-        self.session.execute(insert(ClaimEvent.__table__), events)
-        self.session.execute(insert(AuditLog.__table__), audits)
+        insert_rows(self.session, ClaimEvent.__table__, events)
+        insert_rows(self.session, AuditLog.__table__, audits)
         return [
             ClaimCreated(
                 p.row.row,
