@@ -41,6 +41,7 @@ from claims.settlement_report import iter_report_csv, stored_rows, write_report_
 from claims.status import ClaimStatus
 from core.auth import CurrentUser, EngineDep, QueueDep, SessionDep, SettingsDep
 from core.db import local_today
+from core.models import User
 from core.queue import JobQueue
 from core.schemas import Page
 
@@ -237,6 +238,11 @@ def create_settlement_import(
     queue: QueueDep,
     file: Annotated[UploadFile, File(description="the settlement sheet")],
 ) -> SettlementImportPublic:
+    return settlement_import_public(queue, submit_settlement_upload(session, user, queue, file))
+
+
+def submit_settlement_upload(session: Session, user: User, queue: JobQueue, file: UploadFile) -> SettlementImport:
+    """The upload recorded (committed), then its job sent; the API and the page both upload through here."""
     settings = queue.settings
     record = settlement_uploads.start_settlement_upload(
         session,
@@ -253,7 +259,7 @@ def create_settlement_import(
         job_id=settlement_uploads.import_job_id(import_id),
         timeout=settlement_uploads.IMPORT_TIMEOUT,
     )
-    return settlement_import_public(queue, record)
+    return record
 
 
 @settlement_router.get("", response_model=Page[SettlementImportPublic], summary="The imports of the caller's company")

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from sqlmodel import Session, col, func, select
 
 from claims.errors import ClaimCode, ClaimConflictError, ClaimForbiddenError, ClaimInvalidError, ClaimNotFoundError
-from claims.models import SettlementImport, SettlementImportIssue
+from claims.models import Claim, SettlementImport, SettlementImportIssue
 from claims.settlement_sheet import SettlementSheetUnreadable, open_settlement_sheet
 from core import audit
 from core.audit import Actor
@@ -130,3 +130,13 @@ def start_settlement_upload(
     audit.record(session, Actor.of(user), "upload", "settlement_import", record.id, after=after)
     session.commit()
     return record
+
+
+def list_import_claims(
+    session: Session, record: SettlementImport, *, limit: int = 200, offset: int = 0
+) -> tuple[list[Claim], int]:
+    """The claims an import created, in row order (their ids follow the rows); the caller has the import already
+    (get_settlement_import), so its insurer's staff alone reach them."""
+    condition = Claim.settlement_import_id == record.id
+    rows = session.exec(select(Claim).where(condition).order_by(col(Claim.id)).offset(offset).limit(limit)).all()
+    return list(rows), session.exec(select(func.count()).select_from(Claim).where(condition)).one()

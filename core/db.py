@@ -111,3 +111,28 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows of one table in the session's transaction, as fast as the backend allows: PostgreSQL's COPY (each
+    value through its column type's bind processing, as an INSERT would store it), else one executemany. Every row
+    names the same columns; no defaults are filled in and nothing is returned."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    columns = [c for c in table.columns if c.name in rows[0]]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    value if process is None else process(value)
+                    for value, process in zip((row[c.name] for c in columns), processors, strict=True)
+                ]
+            )

@@ -5,6 +5,7 @@ can look at them after a run."""
 
 import os
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from sqlmodel import Session
 
 from core.settings import PROJECT_ROOT, Settings
 from tests.builders import PASSWORD
-from tests.cover_builders import fetch
-from tests.document_builders import issued_policy, produce_all
+from tests.cover_builders import coverage_rows, fetch
+from tests.document_builders import Issued, issued_policy, produce_all
 
 pytestmark = pytest.mark.e2e
 
@@ -62,10 +63,37 @@ def _pages(world: dict[str, str]) -> dict[str, list[str]]:
             f"/households/{household}",
             "/claims",
             "/claims/new",
+            "/settlement-imports",
+            f"/settlement-imports/{world['settlement']}",
         ],
-        "supervisor": [f"/policies/{policy}", "/me/password", "/claims"],
+        "supervisor": [f"/policies/{policy}", "/me/password", "/claims", "/settlement-imports"],
         "admin": ["/", "/admin/users", f"/admin/users/{world['user']}", "/admin/audit", "/products"],
     }
+
+
+def _settlement_import(engine: Engine, issued: Issued, tmp_path: Path) -> int:
+    """A settlement sheet imported (as the command line does) for the handler's pages: claims and refused rows."""
+    from claims.settlement_import import SettlementOptions, run_settlement_import
+    from core.audit import Actor
+    from core.db import local_today
+    from tests.cli.test_import_settlements_cli import line, unknown_id, write
+
+    covered = sorted(r.id_number for r in coverage_rows(engine, issued.policy.policy_no) if r.status == "active")
+    names = {r.id_number: r.name for r in fetch(engine, "SELECT id_number, name FROM member")}
+    admitted = date(2026, 6, 1) if local_today() > date(2026, 6, 20) else local_today() - timedelta(days=10)
+    path = write(
+        tmp_path / "结算单.csv",
+        [
+            line("E01", names[covered[0]], covered[0], admitted),
+            line("E02", names[covered[1]], covered[1], admitted, total="500.00"),
+            line("E03", "无此人", unknown_id(), admitted),
+            line("E04", "别人", covered[0], admitted),
+        ],
+    )
+    options = SettlementOptions(
+        insurer_id=issued.cast.insurer.id or 0, actor=Actor.system("test"), today=local_today(), filename=path.name
+    )
+    return run_settlement_import(engine, path, options).import_id or 0
 
 
 def _look(page: Page, url: str, name: str) -> list[str]:
@@ -113,6 +141,7 @@ def test_every_roles_main_pages_fit_the_window_and_speak_chinese_only(
         "village": first.village_code,
         "import": str(fetch(engine, "SELECT MAX(id) AS id FROM roster_import")[0].id),
         "user": str(issued.cast.handler.id),
+        "settlement": str(_settlement_import(engine, issued, tmp_path)),
     }
     short_code = fetch(engine, "SELECT short_code FROM certificate ORDER BY id")[0].short_code
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
