@@ -44,6 +44,8 @@ def _pages(world: dict[str, str]) -> dict[str, list[str]]:
             "/policies",
             "/products",
             "/risk-flags",
+            "/dashboard/430000000000",
+            "/coverage/430000000000",
         ],
         "huayuan": [
             "/",
@@ -52,6 +54,9 @@ def _pages(world: dict[str, str]) -> dict[str, list[str]]:
             f"/policies/{policy}",
             f"/policies/{policy}/notices/{village}",
             "/risk-flags",
+            "/dashboard/433124000000",
+            f"/coverage/{village}",
+            f"/coverage/{village}?list=not-eligible",
         ],
         "handler": [
             "/",

@@ -120,7 +120,7 @@ def test_the_dashboard_page_draws_each_chart_beside_its_table(world: World) -> N
     page = world.client.get(f"/dashboard/{HUAYUAN_CODE}")
     assert page.status_code == 200
     assert page.text.count("<svg") == 3  # coverage, approved, paid; no overdue chart
-    assert "花垣县扶贫保险看板" in page.text
+    assert "花垣县扶贫保险看板" in page.text and "<title>花垣县看板 · " in page.text
     assert "没有超期或 3 日内到期的理赔案件" in page.text
     assert "¥3,400.00" in page.text and "@page { size: A4" in page.text
     coverage = world.client.get(f"/api/coverage/{HUAYUAN_CODE}", headers=bearer(world.client, "province")).json()
