@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import SETTINGS_KEY, for_writing, new_session, utcnow
 from core.errors import Forbidden, Unauthorized
@@ -64,11 +64,22 @@ def find_token(session: Session, token: str) -> AuthToken | None:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = find_token(session, token)
+    """The user of a live token, in one query on every request: the hash's unique index joined with the user, so a
+    revoked or expired token and a disabled user find nobody. Deliberately no cache: revoking a session or disabling
+    a user (which revokes its sessions) holds at once in every web process."""
+    row = session.exec(
+        select(User, AuthToken.expires_at)
+        .join(AuthToken, col(AuthToken.user_id) == User.id)
+        .where(
+            AuthToken.token_hash == _digest(token),
+            col(AuthToken.revoked_at).is_(None),
+            col(User.is_active).is_(True),
+        )
+    ).first()
     if row is None:
         return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    user, expires_at = row
+    return user if expires_at > utcnow() else None
 
 
 # --- jurisdiction -------------------------------------------------------------------------------------------
