@@ -111,12 +111,13 @@ def is_insurer(user: User) -> bool:
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings_dep(request: Request) -> Settings:
-    """The app's settings (create_app puts them on app.state), so routes never reach into app.state themselves."""
+async def get_settings_dep(request: Request) -> Settings:
+    """The app's settings (create_app puts them on app.state), so routes never reach into app.state themselves.
+    `async` because it never waits: a plain `def` dependency costs a hop to the thread pool on every request."""
     return request.app.state.settings
 
 
-def get_engine_dep(request: Request) -> Engine:
+async def get_engine_dep(request: Request) -> Engine:
     """The app's engine, for a route that streams with a connection of its own (a large report)."""
     return request.app.state.engine
 
@@ -125,7 +126,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine_dep)]
 
 
-def get_queue_dep(settings: SettingsDep) -> JobQueue:
+async def get_queue_dep(settings: SettingsDep) -> JobQueue:
     return JobQueue(settings)
 
 
@@ -158,7 +159,7 @@ def find_current_user(request: Request, session: SessionDep) -> User | None:
     return user_for_token(session, token) if token else None
 
 
-def get_current_user(user: Annotated[User | None, Depends(find_current_user)]) -> User:
+async def get_current_user(user: Annotated[User | None, Depends(find_current_user)]) -> User:
     if user is None:
         raise Unauthorized("请先登录")
     return user
@@ -172,7 +173,7 @@ def require_roles(*roles: Role):  # noqa: ANN201 - returns a dependency
     """A dependency that answers 403 to an authenticated user of another role."""
     allowed = frozenset(roles)
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden("您的角色无权执行此操作")
         return user
