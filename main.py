@@ -158,7 +158,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def build() -> FastAPI:
-    """The uvicorn factory (`uvicorn main:build --factory`): logging first, then the app."""
+    """The uvicorn factory (`uvicorn main:build --factory`): logging first, then the app, warmed.
+
+    Why warm: FastAPI builds each included route's handler state (its dependencies' and bodies' validators) lazily,
+    on the first request that reaches the router: 1-3 s of one core on this machine class, paid by a new worker's
+    first callers. Building the OpenAPI schema walks every route and builds it all before the worker says it has
+    started, so no request waits for it."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    app.openapi()
+    return app

@@ -1,6 +1,6 @@
 """Claims through the JSON API under load: C concurrent clients against a real uvicorn server on PostgreSQL.
 
-    python bench/claims_api.py [--clients C] [--seconds S]
+    python bench/claims_api.py [--clients C] [--seconds S] [--workers W]
 
 Uses the PostgreSQL at DATABASE_URL when given (it must be an empty database), else a throwaway database on the
 server the tests would use (a private one it starts, fsync off; the local one with TEST_POSTGRES=local). Prints
@@ -9,15 +9,16 @@ figures; the last line is one JSON object.
 Set-up (not timed): a migrated database with a small covered world, built as the tests build it (the divisions,
 then `tests.document_builders.issued_policy`): the catalogue, an insurer offering it with its handler and
 supervisor, a generated Huayuan register imported by the real importer, its 2026 th_family group policy enrolled,
-the notices posted and the policy issued. Then the app is started as `make run` starts it (`uvicorn main:build
---factory`, one process, its own), on a free port; each client logs in once (handler and supervisor tokens).
+the notices posted and the policy issued. Then the app is started as production runs it: `uvicorn main:build --factory`
+with W stateless worker processes (`--workers`, default the CPU count) sharing one port; each client logs in once
+(handler and supervisor tokens).
 
 Timed: for S seconds each client, in its own thread with its own keep-alive connection, files accidental-medical
 claims one after another, each through the whole flow: POST /api/claims, one upload per needed document (a small
-PDF), complete-documents, assess, and the supervisor's decision (approve; reject with the assessment's reason when
-nothing is payable). Every request is one operation, timed from send to the end of the response; a status other
-than the expected one is an error. Each claim names a different (member, incident date) pair, so the filing's
-duplicate check never blocks it.
+PDF, a different one for each document, as real scans differ), complete-documents, assess, and the supervisor's
+decision (approve; reject with the assessment's reason when nothing is payable). Every request is one operation,
+timed from send to the end of the response; a status other than the expected one is an error. Each claim names a
+different (member, incident date) pair, so the filing's duplicate check never blocks it.
 """
 
 import argparse
@@ -54,22 +55,25 @@ from insurance.register import service as register_service
 YEAR = 2026  # the year of tests.document_builders.issued_policy's policy
 MEMBERS = 400  # generated register rows; about half the households are eligible and covered
 MEDICAL_COST_FEN = 30_000  # 300 yuan: (300 - 100 deductible) x 80 % = 160 yuan payable, well inside the limits
-SERVER_START_SECONDS = 30
+SERVER_START_SECONDS = 120  # W workers each import the app; a busy 2-core machine takes its time
 
 
 def _say(text_: str) -> None:
     print(text_, flush=True)
 
 
-def _small_pdf() -> bytes:
+def _small_pdf(width: int) -> bytes:
     writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
+    writer.add_blank_page(width=width, height=200)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
 
 
-PDF = _small_pdf()
+# One distinct PDF per document of a claim: the store keeps a claim's files by digest, and the same bytes uploaded
+# six times would be one file stored once, which real claims (six different scans) never are.
+PDFS = [_small_pdf(200 + n) for n in range(12)]
+PDF = PDFS[0]
 
 
 # --- set-up -------------------------------------------------------------------------------------------------------
@@ -113,8 +117,9 @@ def _incident_days(today: date) -> list[date]:
     return [date(YEAR, 1, 1) + timedelta(days=n) for n in range((last - date(YEAR, 1, 1)).days + 1)]
 
 
-def _start_server(url: str, workdir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """The app as `make run` serves it: `uvicorn main:build --factory`, one process."""
+def _start_server(url: str, workdir: Path, port: int, log_path: Path, workers: int) -> subprocess.Popen[bytes]:
+    """The app as production serves it: `uvicorn main:build --factory --workers W`, stateless processes on one
+    port (uvicorn's supervisor hands the socket to each)."""
     from tests import infra
 
     env = {
@@ -137,8 +142,10 @@ def _start_server(url: str, workdir: Path, port: int, log_path: Path) -> subproc
                 "--port",
                 str(port),
                 "--log-level",
-                "warning",
+                "info",
                 "--no-access-log",
+                "--workers",
+                str(workers),
             ],
             cwd=ROOT,
             env=env,
@@ -147,19 +154,27 @@ def _start_server(url: str, workdir: Path, port: int, log_path: Path) -> subproc
         )
 
     def answers() -> bool:
+        """Every worker has started its app (each logs it once), and the port answers."""
         if process.poll() is not None:
             raise SystemExit(f"uvicorn exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+        if log_path.read_text().count("Application startup complete") < workers:
+            return False
         try:
             return httpx.get(f"http://127.0.0.1:{port}/login", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
-    infra.wait_until(answers, SERVER_START_SECONDS, "uvicorn to start")
+    try:
+        infra.wait_until(answers, SERVER_START_SECONDS, "uvicorn to start")
+    except BaseException:
+        infra.stop_process(process)
+        raise
     return process
 
 
 def _token(base: str, username: str, password: str) -> dict[str, str]:
-    response = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": password})
+    # Not timed; a generous timeout: C clients log in at once and each login is an Argon2id hash (64 MiB, 3 passes).
+    response = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": password}, timeout=120)
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -212,21 +227,21 @@ def _one_claim(tally: Tally, client: httpx.Client, handler: dict[str, str], boss
     if claim is None:
         return
     no = claim["claim_no"]
-    for item in claim["checklist"]:
-        if item["needed"] and not item["present"]:
-            files = {"file": ("scan.pdf", PDF, "application/pdf")}
-            uploaded = tally.timed(
-                "upload",
-                client,
-                201,
-                "POST",
-                f"/api/claims/{no}/documents",
-                data={"code": item["code"]},
-                files=files,
-                headers=handler,
-            )
-            if uploaded is None:
-                return
+    needed = [item for item in claim["checklist"] if item["needed"] and not item["present"]]
+    for item, pdf in zip(needed, PDFS, strict=False):
+        files = {"file": ("scan.pdf", pdf, "application/pdf")}
+        uploaded = tally.timed(
+            "upload",
+            client,
+            201,
+            "POST",
+            f"/api/claims/{no}/documents",
+            data={"code": item["code"]},
+            files=files,
+            headers=handler,
+        )
+        if uploaded is None:
+            return
     version = claim["version"]
     done = tally.timed(
         "complete",
@@ -251,9 +266,10 @@ def _one_claim(tally: Tally, client: httpx.Client, handler: dict[str, str], boss
         tally.claims += 1
 
 
-def _client(base: str, world: World, pairs: Pairs, stop_at: float, tally: Tally) -> None:
-    handler = _token(base, world.handler, world.password)
-    boss = _token(base, world.supervisor, world.password)
+def _client(
+    base: str, tokens: tuple[dict[str, str], dict[str, str]], pairs: Pairs, stop_at: float, tally: Tally
+) -> None:
+    handler, boss = tokens
     with httpx.Client(base_url=base, timeout=30) as client:
         while time.perf_counter() < stop_at:
             try:
@@ -265,12 +281,17 @@ def _client(base: str, world: World, pairs: Pairs, stop_at: float, tally: Tally)
 
 
 def run(base: str, world: World, clients: int, seconds: float, today: date) -> tuple[list[Tally], float]:
+    """Each client's two logins first (set-up, as the docstring says: not timed), then S seconds of claims."""
     pairs = Pairs(world.id_numbers, _incident_days(today))
     tallies = [Tally() for _ in range(clients)]
+    tokens = [
+        (_token(base, world.handler, world.password), _token(base, world.supervisor, world.password))
+        for _ in range(clients)
+    ]
     barrier_start = time.perf_counter()
     stop_at = barrier_start + seconds
     threads = [
-        threading.Thread(target=_client, args=(base, world, pairs, stop_at, t), name=f"client-{n}")
+        threading.Thread(target=_client, args=(base, tokens[n], pairs, stop_at, t), name=f"client-{n}")
         for n, t in enumerate(tallies)
     ]
     for thread in threads:
@@ -289,6 +310,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: the CPU count)"
+    )
     args = parser.parse_args()
     from core.db import local_today
     from tests import infra
@@ -306,7 +330,8 @@ def main() -> None:
             f"(seeded in {time.perf_counter() - started:.1f} s)"
         )
         port = infra.free_port()
-        server = _start_server(url, workdir, port, workdir / "uvicorn.log")
+        server = _start_server(url, workdir, port, workdir / "uvicorn.log", args.workers)
+        _say(f"server: uvicorn, {args.workers} worker process{'es' if args.workers != 1 else ''}")
         stack.callback(infra.stop_process, server)
         base = f"http://127.0.0.1:{port}"
         tallies, elapsed = run(base, world, args.clients, args.seconds, local_today())
@@ -327,6 +352,7 @@ def main() -> None:
         ops_per_s = len(everything) / elapsed
         figures: dict[str, Any] = {
             "clients": args.clients,
+            "workers": args.workers,
             "seconds": round(elapsed, 2),
             "operations": len(everything),
             "ops_per_s": round(ops_per_s, 1),
@@ -343,7 +369,8 @@ def main() -> None:
         }
         _say(
             f"claims API: {figures['ops_per_s']} ops/s ({len(everything):,} operations, {claims:,} claims decided, "
-            f"{args.clients} clients, {elapsed:.1f} s); p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; "
+            f"{args.clients} clients, {args.workers} workers, {elapsed:.1f} s); "
+            f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; "
             f"{len(errors)} errors"
         )
         print(json.dumps(figures))

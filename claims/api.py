@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from claims import assessing, documents, filing, queries, review, settlement_uploads, workflow
 from claims.deps import CurrentClaim
 from claims.errors import ClaimCode, ClaimNotFoundError
-from claims.models import ReviewOutcome, SettlementImport
+from claims.models import Claim, ReviewOutcome, SettlementImport
 from claims.schemas import (
     CallbackCreate,
     CallbackPublic,
@@ -48,8 +48,9 @@ from core.schemas import Page
 router = APIRouter(prefix="/api/claims", tags=["claims"])
 
 
-def _public(session: SessionDep, claim_no: str, user: CurrentUser) -> ClaimPublic:
-    return queries.claim_public(session, queries.get_claim(session, user, claim_no), local_today())
+def _public(session: SessionDep, claim: Claim) -> ClaimPublic:
+    """The answer of a step: the claim its use case returns is current after the commit (the session keeps it)."""
+    return queries.claim_public(session, claim, local_today())
 
 
 @router.get("", response_model=Page[ClaimSummary], summary="Claims within the caller's remit: the work queues")
@@ -83,7 +84,7 @@ def read_review_sample(
 @router.post("", response_model=ClaimPublic, status_code=201, summary="File a claim for a household")
 def create_claim(data: ClaimCreate, session: SessionDep, user: CurrentUser) -> ClaimPublic:
     claim = filing.file_claim(session, user, data, today=local_today())
-    return queries.claim_public(session, claim, local_today())
+    return queries.claim_public(session, claim, local_today(), present=())  # documents come after filing
 
 
 @router.get("/{claim_no}", response_model=ClaimPublic)
@@ -132,26 +133,26 @@ def override_check(
 
 @router.post("/{claim_no}/complete-documents", response_model=ClaimPublic)
 def complete_documents(claim_no: str, data: VersionedAction, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    workflow.complete_documents(session, user, claim_no, data, today=local_today())
-    return _public(session, claim_no, user)
+    claim = workflow.complete_documents(session, user, claim_no, data, today=local_today())
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/return", response_model=ClaimPublic, summary="Back to the filer with coded reasons")
 def return_to_filer(claim_no: str, data: ReturnCreate, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    workflow.return_to_filer(session, user, claim_no, data)
-    return _public(session, claim_no, user)
+    claim = workflow.return_to_filer(session, user, claim_no, data)
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/resubmit", response_model=ClaimPublic)
 def resubmit(claim_no: str, data: VersionedAction, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    workflow.resubmit(session, user, claim_no, data)
-    return _public(session, claim_no, user)
+    claim = workflow.resubmit(session, user, claim_no, data)
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/assess", response_model=ClaimPublic, summary="Compute the payable amount and why")
 def assess_claim(claim_no: str, data: VersionedAction, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    assessing.assess_claim(session, user, claim_no, data.version)
-    return _public(session, claim_no, user)
+    claim = assessing.assess_claim(session, user, claim_no, data.version)
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/decision", response_model=ClaimPublic, summary="Approve, approve partly or reject")
@@ -160,26 +161,28 @@ def decide(
 ) -> ClaimPublic:
     threshold = settings.claim_second_approval_yuan * 100
     sampling = review.policy_from(settings)
-    workflow.decide(session, user, claim_no, data, threshold_fen=threshold, today=local_today(), sampling=sampling)
-    return _public(session, claim_no, user)
+    claim = workflow.decide(
+        session, user, claim_no, data, threshold_fen=threshold, today=local_today(), sampling=sampling
+    )
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/second-approval", response_model=ClaimPublic, summary="Confirm or send back a decision")
 def second_approval(claim_no: str, data: SecondApprovalCreate, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    workflow.second_approval(session, user, claim_no, data, today=local_today())
-    return _public(session, claim_no, user)
+    claim = workflow.second_approval(session, user, claim_no, data, today=local_today())
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/withdraw", response_model=ClaimPublic)
 def withdraw(claim_no: str, data: VersionedAction, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    workflow.withdraw(session, user, claim_no, data)
-    return _public(session, claim_no, user)
+    claim = workflow.withdraw(session, user, claim_no, data)
+    return _public(session, claim)
 
 
 @router.post("/{claim_no}/reopen", response_model=ClaimPublic, summary="Reopen a decided claim, with a reason")
 def reopen(claim_no: str, data: ReopenCreate, session: SessionDep, user: CurrentUser) -> ClaimPublic:
-    workflow.reopen(session, user, claim_no, data, today=local_today())
-    return _public(session, claim_no, user)
+    claim = workflow.reopen(session, user, claim_no, data, today=local_today())
+    return _public(session, claim)
 
 
 @router.get("/{claim_no}/reviews", response_model=list[ReviewPublic], summary="The claim's reviews")

@@ -54,7 +54,12 @@ def upload_document(
         label=checklist.DOCUMENT_LABELS[code],
     )
     key = store_key(claim.id or 0, checked)
-    get_store(settings).put(key, content)  # by digest: storing the same bytes again is harmless if this rolls back
+    store = get_store(settings)
+    # The key is the digest: a file already under it holds these very bytes, made durable when first stored (a
+    # household's second copy of a scan costs no write). Stored before the row, so the commit never names a file
+    # that is not on disk; if the commit fails, the file stays and is harmless.
+    if not store.exists(key):
+        store.put(key, content)
     document = ClaimDocument(
         claim_id=claim.id or 0,
         code=code,

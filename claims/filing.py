@@ -177,9 +177,9 @@ def _member(session: Session, user: User, data: ClaimCreate) -> Member:
     if data.member_id is not None:
         return register_service.get_member(session, user, data.member_id)
     if data.id_number:
-        found = session.exec(select(Member.id).where(Member.id_number == data.id_number.strip().upper())).first()
+        found = register_service.find_member_by_id_number(session, user, data.id_number)
         if found is not None:
-            return register_service.get_member(session, user, found)
+            return found
         raise ClaimNotFoundError("人员不存在或不在您的辖区内", code=ClaimCode.member_not_found, field="id_number")
     raise ClaimInvalidError("请填写被保险人（人员编号或证件号码）", code=ClaimCode.member_not_found, field="member_id")
 

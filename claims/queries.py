@@ -5,6 +5,7 @@ staff their own company's claims, a county office its county's, the province off
 it a claim answers 404 like a missing one, and lists leave it out.
 """
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
@@ -67,7 +68,13 @@ def scope_claims(query: Any, user: User) -> Any:
 
 
 def find_claim(session: Session, user: User, claim_no: str) -> Claim | None:
-    return session.exec(scope_claims(select(Claim).where(Claim.claim_no == claim_no.strip()), user)).first()
+    """The claim, with its policy in the same query: the policy lands in the session's identity map, so the claim
+    page (its number) and assessment (its product) get it from there instead of asking the database again."""
+    query = (
+        select(Claim, Policy).join(Policy, col(Policy.id) == Claim.policy_id).where(Claim.claim_no == claim_no.strip())
+    )
+    row = session.exec(scope_claims(query, user)).first()
+    return row[0] if row is not None else None
 
 
 def get_claim(session: Session, user: User, claim_no: str) -> Claim:
@@ -153,9 +160,16 @@ def conditions_of(claim: Claim) -> set[str]:
     return found
 
 
+def document_codes(session: Session, claim_id: int) -> list[str]:
+    """The codes of the claim's live documents: all a checklist needs, without loading the rows."""
+    query = select(ClaimDocument.code).where(
+        ClaimDocument.claim_id == claim_id, col(ClaimDocument.removed_at).is_(None)
+    )
+    return list(session.exec(query).all())
+
+
 def missing_documents(session: Session, claim: Claim) -> list[checklist.DocumentSpec]:
-    present = [d.code for d in live_documents(session, claim.id or 0)]
-    return checklist.missing(claim.claim_type, present, conditions_of(claim))
+    return checklist.missing(claim.claim_type, document_codes(session, claim.id or 0), conditions_of(claim))
 
 
 def list_events(session: Session, claim: Claim) -> list[ClaimEvent]:
@@ -210,9 +224,11 @@ def pending_decision_public(claim: Claim) -> PendingDecisionPublic | None:
     )
 
 
-def claim_public(session: Session, claim: Claim, today: date) -> ClaimPublic:
-    """Everything the claim page shows, on `today`."""
-    present = {d.code for d in live_documents(session, claim.id or 0)}
+def claim_public(session: Session, claim: Claim, today: date, *, present: Collection[str] | None = None) -> ClaimPublic:
+    """Everything the claim page shows, on `today`, from the claim as the caller holds it (a use case's claim after
+    its commit is current: the session keeps it, version included). `present` is the codes of its live documents
+    when the caller knows them (a claim just filed has none); else they are read."""
+    present = set(document_codes(session, claim.id or 0) if present is None else present)
     conditions = conditions_of(claim)
     items = [
         ChecklistItem(code=s.code, label=s.label, needed=s.needed(conditions), present=s.code in present)

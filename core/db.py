@@ -40,8 +40,15 @@ def enum_type(enum_cls: type[StrEnum]) -> sa.Enum:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine of a process. On PostgreSQL its pool holds DB_POOL_SIZE connections (+ DB_MAX_OVERFLOW at a
+    peak): every web process and worker has its own, so their sum must stay under the server's max_connections."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "postgresql":
+        from core.settings import get_settings
+
+        settings = get_settings()
+        kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database and parsed.database != ":memory:":

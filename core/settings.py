@@ -14,6 +14,10 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="where the embedded defaults keep files")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file under VAR_DIR")
+    db_pool_size: int = Field(
+        default=5, ge=1, description="PostgreSQL connections each process keeps open (every web process has its own)"
+    )
+    db_max_overflow: int = Field(default=5, ge=0, description="connections a process may open beyond the pool")
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_autostart: bool = Field(
         default=True, description="`tehuibao up` starts a local redis-server when none answers at REDIS_URL"

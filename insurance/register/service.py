@@ -300,6 +300,17 @@ def get_member(session: Session, user: User, member_id: int) -> Member:
     return member
 
 
+def find_member_by_id_number(session: Session, user: User, id_number: str) -> Member | None:
+    """The member with this ID number in a household of the user's register (one query), or None: a number
+    outside the register and one nobody has look alike."""
+    query = (
+        select(Member)
+        .join(Household, col(Household.id) == Member.household_id)
+        .where(Member.id_number == id_number.strip().upper())
+    )
+    return session.exec(_scope_households(query, user)).first()
+
+
 def list_members(session: Session, household: Household) -> list[Member]:
     return list(
         session.exec(

@@ -381,3 +381,36 @@ def test_a_lost_race_at_commit_is_a_stale_version_and_rolls_back(world: World, e
         assert raised.value.code == "stale_version"
     after = world.client.get(f"/api/claims/{claim['claim_no']}", headers=world.handler).json()
     assert after["claimant_name"] == "申请人" and after["status"] == "withdrawn"
+
+
+def test_each_step_answers_the_claim_as_a_fresh_read_shows_it(world: World) -> None:
+    """A step answers from the claim its use case committed (no second read): the same body a GET returns after."""
+    claim = file(world, ClaimType.accidental_medical, {"medical_cost_fen": 30_000})
+    no = claim["claim_no"]
+    assert claim == world.client.get(f"/api/claims/{no}", headers=world.handler).json()
+    upload_all(world, claim)
+    completed = step(world, no, "complete-documents", world.handler, version=claim["version"]).json()
+    assert completed == world.client.get(f"/api/claims/{no}", headers=world.handler).json()
+    assessed = step(world, no, "assess", world.handler, version=completed["version"]).json()
+    assert assessed == world.client.get(f"/api/claims/{no}", headers=world.handler).json()
+    decided = step(world, no, "decision", world.supervisor, version=assessed["version"], decision="approve").json()
+    assert decided["status"] == "approved" and decided["version"] == assessed["version"] + 1
+    assert decided == world.client.get(f"/api/claims/{no}", headers=world.handler).json()
+
+
+def test_the_same_scan_sent_for_two_documents_is_stored_once(world: World, settings: Settings) -> None:
+    claim = file(world, ClaimType.accidental_medical, {"medical_cost_fen": 30_000})
+    no = claim["claim_no"]
+    for code in ("claim_form", "claimant_id"):
+        sent = world.client.post(
+            f"/api/claims/{no}/documents",
+            data={"code": code},
+            files={"file": ("scan.pdf", PDF, "application/pdf")},
+            headers=world.handler,
+        )
+        assert sent.status_code == 201, sent.text
+    documents = world.client.get(f"/api/claims/{no}/documents", headers=world.handler).json()
+    assert [d["code"] for d in documents] == ["claim_form", "claimant_id"]
+    assert len({d["sha256"] for d in documents}) == 1
+    folder = next((settings.effective_documents_dir / "claims").iterdir())
+    assert [p.read_bytes() for p in folder.iterdir()] == [PDF]  # one file, no temporary left behind
