@@ -30,10 +30,8 @@ from claims.assessment import (
 )
 from claims.errors import ClaimCode, ClaimInvalidError
 from claims.models import Claim
-from claims.risk import service as risk_service
 from claims.status import COUNTS_AGAINST_LIMIT, ClaimAction, ClaimType
-from claims.workflow import check_version, commit, transition
-from core.audit import Actor
+from claims.workflow import check_version, commit, raise_risk_flags, transition
 from core.db import utcnow
 from core.models import User
 from insurance.cover import answers
@@ -175,6 +173,6 @@ def assess_claim(session: Session, user: User, claim_no: str, version: int) -> C
             "assessed_by_user_id": user.id,
         },
     )
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    raise_risk_flags(session, user, claim)
     commit(session)
     return claim

@@ -8,6 +8,8 @@ finds no row) is rolled back and answers the same 409.
 """
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -112,15 +114,31 @@ def transition(
     return event
 
 
-def commit(session: Session) -> None:
-    """The use case's one commit; a lost race on the claim's version is a 409 with nothing changed."""
+@contextmanager
+def _race_is_conflict(session: Session) -> Iterator[None]:
+    """A lost race on the claim's version (the UPDATE ... WHERE version = the one read matched no row) is a 409
+    with nothing changed, wherever the claim's UPDATE is flushed."""
     try:
-        session.commit()
+        yield
     except StaleDataError:
         session.rollback()
         raise ClaimConflictError(
             "理赔案件已被他人同时修改，请刷新后重试", code=ClaimCode.stale_version, field="version"
         ) from None
+
+
+def commit(session: Session) -> None:
+    """The use case's one commit."""
+    with _race_is_conflict(session):
+        session.commit()
+
+
+def raise_risk_flags(session: Session, user: User, claim: Claim) -> None:
+    """The household's risk flags, in the use case's transaction. The claim's UPDATE is flushed first: the flags'
+    queries would flush it anyway, and a lost version race must answer 409 there as at the commit."""
+    with _race_is_conflict(session):
+        session.flush()
+    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
 
 
 def _handler_claim(session: Session, user: User, claim_no: str, version: int) -> Claim:
@@ -190,7 +208,7 @@ def resubmit(session: Session, user: User, claim_no: str, data: Any) -> Claim:
 def withdraw(session: Session, user: User, claim_no: str, data: Any) -> Claim:
     claim = _handler_claim(session, user, claim_no, data.version)
     transition(session, user, claim, ClaimAction.withdraw, note=data.note)
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    raise_risk_flags(session, user, claim)
     commit(session)
     return claim
 
@@ -215,7 +233,7 @@ def reopen(session: Session, user: User, claim_no: str, data: ReopenCreate, *, t
     if to_complete == ClaimStatus.documents_complete:
         changes.update(documents_complete_on=today, decision_due_on=today + timedelta(days=DECISION_DAYS))
     transition(session, user, claim, ClaimAction.reopen, note=data.note, changes=changes)
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    raise_risk_flags(session, user, claim)
     commit(session)
     return claim
 
@@ -309,7 +327,7 @@ def decide(
     )
     if sampling is not None and not second:
         review.sample_decision(session, claim, sampling, today=today, rng=rng)
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    raise_risk_flags(session, user, claim)
     commit(session)
     return claim
 
@@ -350,7 +368,7 @@ def second_approval(session: Session, user: User, claim_no: str, data: SecondApp
     else:
         changes = {**common, "decided_by": None, "decided_by_user_id": None, "decided_at": None}
         transition(session, user, claim, ClaimAction.send_back, note=data.note, changes=changes)
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    raise_risk_flags(session, user, claim)
     commit(session)
     return claim
 

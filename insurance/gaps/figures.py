@@ -105,6 +105,9 @@ def coverage_report(
     children = []
     if division.level != DivisionLevel.village:
         for child in register_service.list_children(session, division):
-            children.append(_figures(child, grouped.get(child.code[:child_length], [0, 0, 0, 0])))
+            values = grouped.get(child.code[:child_length], [0, 0, 0, 0])
+            if child.valid_to is not None and child.valid_to <= on and not any(values):
+                continue  # a division abolished by then (怀化地区 before 1998) with nobody left under its code
+            children.append(_figures(child, values))
     figures = _figures(division, totals)
     return CoverageReport(**figures.model_dump(), on=on, children=children)

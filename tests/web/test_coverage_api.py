@@ -38,6 +38,8 @@ def test_the_report_answers_the_contracts_fields_for_the_province_and_a_county(
     }
     assert {k: body[k] for k in ANSWERS["province"]} == ANSWERS["province"]
     assert sum(c["uncovered"] for c in body["children"]) == body["uncovered"]
+    # today's 14 prefectures; 怀化地区 (433000000000, abolished 1998) with nobody under its code is left out
+    assert len(body["children"]) == 14 and "433000000000" not in {c["code"] for c in body["children"]}
     county = client.get(f"/api/coverage/{XUPU}", params={"on": "2026-12-10"}, headers=province).json()
     assert county["code"] == f"{XUPU}000000" and county["level"] == "county"
     assert county["lapsing"] == ANSWERS["lapsing_on_2026-12-10"]
