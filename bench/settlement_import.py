@@ -231,8 +231,12 @@ def time_import(url: str, path: Path) -> tuple[float, float, dict[str, Any]]:
 
 def _empty_claims(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute("DELETE FROM audit_log WHERE entity_type IN ('claim', 'settlement_import')")
-        connection.execute("TRUNCATE claim_event, settlement_import_issue, claim, settlement_import, claim_counter")
+        connection.execute("DELETE FROM audit_log WHERE entity_type IN ('claim', 'settlement_import', 'risk_flag')")
+        # CASCADE: the claim's other tables (callbacks, checks, documents...) reference it, empty as they are here.
+        connection.execute(
+            "TRUNCATE claim_event, settlement_import_issue, claim, settlement_import, claim_counter, risk_flag_event,"
+            " risk_flag CASCADE"
+        )
         connection.execute("VACUUM ANALYZE")
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -35,10 +35,10 @@ from claims.settlement_checks import (
 )
 from claims.status import COUNTS_AGAINST_LIMIT, INITIAL_STATUS, ClaimAction, ClaimStatus, ClaimType, next_status
 from core.audit import Actor
-from core.db import insert_rows, utcnow
+from core.db import insert_rows, insert_rows_with_ids, one_of, utcnow
 from core.models import AuditLog
 from insurance.cover import answers, eligibility
-from insurance.cover.models import CoverStatus, Policy, ProductBenefit, ProductUnit, ProductVersion
+from insurance.cover.models import Policy, ProductBenefit, ProductUnit, ProductVersion
 from insurance.register.identifiers import masked
 from insurance.register.models import Household, Member
 from insurance.register.roster import HeaderMap
@@ -63,6 +63,15 @@ class ClaimCreated:
     payable_fen: int
     household_pays_fen: int
     reasons: list[str]
+
+
+class _Person(NamedTuple):
+    """A register member as a row needs it: who, the name to match, the household and its county."""
+
+    id: int
+    name: str
+    household_id: int
+    county_code: str
 
 
 @dataclass
@@ -124,7 +133,7 @@ class SettlementBatch:
                 continue
             query = (
                 select(Claim.policy_id, Claim.benefit_code, column, func.coalesce(func.sum(Claim.payable_fen), 0))
-                .where(col(column).in_(ids), counted, col(Claim.assessed_at).is_not(None))
+                .where(one_of(self.session, column, ids), counted, col(Claim.assessed_at).is_not(None))
                 .group_by(Claim.policy_id, Claim.benefit_code, column)
             )
             for policy_id, code, owner, used in self.session.exec(query):
@@ -138,18 +147,16 @@ class SettlementBatch:
         """The chunk's rows in order, each refused against the register or filed and assessed; the claims are
         written before this returns (not committed)."""
         session = self.session
-        found = {
-            member.id_number: (member, household)
-            for member, household in session.exec(
-                select(Member, Household)
-                .join(Household, col(Household.id) == Member.household_id)
-                .where(col(Member.id_number).in_(sorted({r.id_number for r in rows})))
-            )
-        }
+        people = (
+            select(Member.id_number, Member.id, Member.name, Member.household_id, Household.county_code)
+            .join(Household, col(Household.id) == Member.household_id)
+            .where(one_of(session, Member.id_number, sorted({r.id_number for r in rows})))
+        )
+        found = {number: _Person(*person) for number, *person in session.exec(people)}
         numbers = sorted({r.settlement_no for r in rows})
-        query = select(Claim.settlement_no, Claim.claim_no).where(col(Claim.settlement_no).in_(numbers))
+        query = select(Claim.settlement_no, Claim.claim_no).where(one_of(session, Claim.settlement_no, numbers))
         taken = {number: claim_no for number, claim_no in session.exec(query)}
-        known = {m.id or 0: m.household_id for m, h in found.values() if h.county_code in self.counties}
+        known = {p.id: p.household_id for p in found.values() if p.county_code in self.counties}
         lines = answers.cover_lines_of_members(session, known, self.policies)
         self._load_used(known)
         results: list[ClaimCreated | SheetIssue | _Planned] = []
@@ -163,15 +170,15 @@ class SettlementBatch:
         self,
         row: SettlementRow,
         header: HeaderMap,
-        found: tuple[Member, Household] | None,
+        found: _Person | None,
         taken: dict[str | None, str],
         lines: dict[int, list[answers.MemberLine]],
     ) -> SheetIssue | _Planned:
         id_column = header.header_of("id_number")
-        if found is None or found[1].county_code not in self.counties:
+        if found is None or found.county_code not in self.counties:
             message = f"证件号码{masked(row.id_number)}不在本公司承保县的花名册上"
             return _refusal(row, "id_number", id_column, MEMBER_UNKNOWN, message, masked(row.id_number))
-        member, household = found
+        member = found
         if member.name != row.name:
             message = f"姓名“{row.name}”与花名册登记的姓名“{member.name}”不一致"
             return _refusal(row, "name", header.header_of("name"), NAME_MISMATCH, message, row.name)
@@ -179,8 +186,8 @@ class SettlementBatch:
             message = f"结算单号“{row.settlement_no}”已导入（理赔案件{taken[row.settlement_no]}）"
             column = header.header_of("settlement_no")
             return _refusal(row, "settlement_no", column, DUPLICATE_SETTLEMENT, message, row.settlement_no)
-        mine = lines.get(member.id or 0, [])
-        chosen = self._line(mine, row, household)
+        mine = lines.get(member.id, [])
+        chosen = self._line(mine, row, member.county_code)
         terms = self._benefit(chosen.policy if isinstance(chosen, answers.MemberLine) else chosen) if chosen else None
         if chosen is None or terms is None:
             message = "本公司在该县的保单不含住院补充医疗责任"
@@ -188,32 +195,32 @@ class SettlementBatch:
         return self._assess(row, member, chosen, [m.line for m in mine], terms)
 
     def _line(
-        self, mine: list[answers.MemberLine], row: SettlementRow, household: Household
+        self, mine: list[answers.MemberLine], row: SettlementRow, county_code: str
     ) -> answers.MemberLine | Policy | None:
         """The claim's policy: the line in force on the admission date, else the member's latest line with the
         insurer, else the insurer's latest issued policy of the member's county (no line: a Policy)."""
         for line in mine:
-            cover = line.coverage
-            if cover.status != CoverStatus.cancelled and cover.cover_start <= row.admission_date <= cover.cover_end:
+            cover = line.line
+            if not cover.cancelled and cover.cover_start <= row.admission_date <= cover.cover_end:
                 return line
         if mine:
             return mine[0]
-        county = [p for p in self.policies.values() if p.county_code == household.county_code]
+        county = [p for p in self.policies.values() if p.county_code == county_code]
         return max(county, key=lambda p: p.period_start) if county else None
 
     def _assess(
         self,
         row: SettlementRow,
-        member: Member,
+        member: _Person,
         chosen: answers.MemberLine | Policy,
         lines: list[eligibility.CoverLine],
         terms: tuple[Benefit, ProductBenefit],
     ) -> _Planned:
         benefit, benefit_row = terms
         policy = chosen.policy if isinstance(chosen, answers.MemberLine) else chosen
-        coverage = chosen.coverage if isinstance(chosen, answers.MemberLine) else None
+        coverage = chosen.line if isinstance(chosen, answers.MemberLine) else None
         kind, owner = ("h", member.household_id) if benefit_row.unit == ProductUnit.household else ("m", member.id)
-        key = (policy.id or 0, benefit.code, kind, owner or 0)
+        key = (policy.id or 0, benefit.code, kind, owner)
         facts = {
             "total_cost_fen": row.total_cost_fen,
             "in_policy_fen": row.in_policy_fen,
@@ -234,7 +241,7 @@ class SettlementBatch:
         stored = assessment_json(result)
         status = _ASSESSED
         if status in COUNTS_AGAINST_LIMIT:
-            for counted in ((key[0], key[1], "m", member.id or 0), (key[0], key[1], "h", member.household_id)):
+            for counted in ((key[0], key[1], "m", member.id), (key[0], key[1], "h", member.household_id)):
                 self._used[counted] = self._used.get(counted, 0) + result.payable_fen
         now = utcnow()
         values = {
@@ -301,60 +308,23 @@ class SettlementBatch:
         if not planned:
             return []
         self._reserve(planned)
-        table = Claim.__table__
-        # COPY on PostgreSQL (no RETURNING there), then the ids by the claim numbers just given.
-        insert_rows(self.session, table, [p.values for p in planned])
-        numbers = [p.values["claim_no"] for p in planned]
-        query = select(table.c.claim_no, table.c.id).where(table.c.claim_no.in_(numbers))
-        given = {claim_no: claim_id for claim_no, claim_id in self.session.execute(query)}
-        ids = [given[n] for n in numbers]
+        # COPY on PostgreSQL, the ids drawn beforehand: the events and audit records name them at once.
+        ids = insert_rows_with_ids(self.session, Claim.__table__, [p.values for p in planned])
         events: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         actor = {"actor": self.actor.name, "actor_user_id": self.actor.user_id}
         for plan, claim_id in zip(planned, ids, strict=True):
             values, now = plan.values, plan.values["assessed_at"]
-            payable = values["payable_fen"]
-            steps = (
-                (None, INITIAL_STATUS, "file", [], FILED_NOTE),
-                (
-                    INITIAL_STATUS,
-                    ClaimStatus.documents_complete,
-                    ClaimAction.complete_documents.value,
-                    [],
-                    DOCUMENTS_NOTE,
-                ),
-                (_DOCUMENTS_COMPLETE, values["status"], ClaimAction.assess.value, plan.reasons, None),
-            )
-            for version, (before, after, action, reasons, note) in enumerate(steps, start=1):
-                events.append(
-                    {
-                        "claim_id": claim_id,
-                        "from_status": before,
-                        "to_status": after,
-                        "action": action,
-                        "reasons": reasons,
-                        "note": note,
-                        "version": version,
-                        "at": now,
-                        **actor,
-                    }
-                )
-                if before is None:
-                    continue  # filing has its event; the import's own audit record names the file
-                shown_after = {**_snapshot(after, version, payable if version == 3 else None)}
-                if reasons:
-                    shown_after["reasons"] = list(reasons)
-                audits.append(
-                    {
-                        "at": now,
-                        "action": action,
-                        "entity_type": "claim",
-                        "entity_id": values["claim_no"],
-                        "before": _snapshot(before, version - 1, None),
-                        "after": shown_after,
-                        **actor,
-                    }
-                )
+            claim_no, reasons = values["claim_no"], plan.reasons
+            # filing has its event; the import's own audit record names the file
+            events.append({**_FILE_EVENT, "claim_id": claim_id, "at": now, **actor})
+            events.append({**_DOCUMENTS_EVENT, "claim_id": claim_id, "at": now, **actor})
+            events.append({**_ASSESS_EVENT, "claim_id": claim_id, "reasons": reasons, "at": now, **actor})
+            audits.append({**_DOCUMENTS_AUDIT, "at": now, "entity_id": claim_no, **actor})
+            after = {**_ASSESSED_SNAPSHOT, "payable_fen": values["payable_fen"]}
+            if reasons:
+                after["reasons"] = list(reasons)
+            audits.append({**_ASSESS_AUDIT, "at": now, "entity_id": claim_no, "after": after, **actor})
         insert_rows(self.session, ClaimEvent.__table__, events)
         insert_rows(self.session, AuditLog.__table__, audits)
         return [
@@ -381,3 +351,42 @@ def _snapshot(status: ClaimStatus, version: int, payable_fen: int | None) -> dic
         "decided_by": None,
         "second_approver": None,
     }
+
+
+# The three steps every imported claim takes (claims.workflow.transition's event and audit forms): filed (1),
+# documents complete (2), assessed (3); only the assessment's reasons and payable amount differ from claim to claim.
+_FILE_EVENT = {
+    "from_status": None,
+    "to_status": INITIAL_STATUS,
+    "action": "file",
+    "reasons": [],
+    "note": FILED_NOTE,
+    "version": 1,
+}
+_DOCUMENTS_EVENT = {
+    "from_status": INITIAL_STATUS,
+    "to_status": ClaimStatus.documents_complete,
+    "action": ClaimAction.complete_documents.value,
+    "reasons": [],
+    "note": DOCUMENTS_NOTE,
+    "version": 2,
+}
+_ASSESS_EVENT = {
+    "from_status": _DOCUMENTS_COMPLETE,
+    "to_status": _ASSESSED,
+    "action": ClaimAction.assess.value,
+    "note": None,
+    "version": 3,
+}
+_DOCUMENTS_AUDIT = {
+    "action": ClaimAction.complete_documents.value,
+    "entity_type": "claim",
+    "before": _snapshot(INITIAL_STATUS, 1, None),
+    "after": _snapshot(ClaimStatus.documents_complete, 2, None),
+}
+_ASSESS_AUDIT = {
+    "action": ClaimAction.assess.value,
+    "entity_type": "claim",
+    "before": _snapshot(_DOCUMENTS_COMPLETE, 2, None),
+}
+_ASSESSED_SNAPSHOT = _snapshot(_ASSESSED, 3, None)

@@ -16,8 +16,10 @@ Decisions (documented for the office):
 - Issue values are stored as settlement_checks masks them: the report never carries a full ID number.
 """
 
+import gc
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -135,6 +137,20 @@ def _settle_chunk(
             outcome.issues.append(result)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the import (reference counting still frees nearly everything). An import
+    allocates millions of short-lived objects and keeps a hundred thousand outcomes; the collector's passes over
+    that growing heap took a quarter of the import's CPU time, for next to no cyclic garbage."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_settlement_import(
     engine: Engine, path: Path, options: SettlementOptions, *, import_id: int | None = None
 ) -> SettlementOutcome:
@@ -149,7 +165,8 @@ def run_settlement_import(
             queue.mark_failed(engine, SettlementImport.__table__, import_id, getattr(exc, "message", "无法读取文件"))
         raise
     try:
-        return _run(engine, sheet, path, options, import_id)
+        with _collector_paused():
+            return _run(engine, sheet, path, options, import_id)
     except Exception as exc:
         if import_id is not None:
             queue.mark_failed(engine, SettlementImport.__table__, import_id, getattr(exc, "message", "导入失败"))

@@ -66,6 +66,30 @@ def record(
     return entry
 
 
+def entry_values(
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: object = None,
+    *,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The record `record` adds, as the column values of one row of a bulk insert (core.db.insert_rows): a service
+    that writes thousands of changes at once writes their records with them, in the same transaction."""
+    return {
+        "at": at,
+        "actor_user_id": actor.user_id,
+        "actor": actor.name,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": _jsonable(before) if before is not None else None,
+        "after": _jsonable(after) if after is not None else None,
+    }
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Keeps only the fields that changed, so an update's record says exactly what moved."""
     keys = [k for k in after if before.get(k) != after.get(k)]

@@ -1,6 +1,7 @@
 """Engine and sessions. One use case = one service function = one commit; jobs and the CLI use session_scope."""
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -8,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -120,6 +122,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values` for a long list (a bulk import asks for thousands of keys at once). On PostgreSQL
+    `column = ANY(:array)`: one parameter, where an IN list renders and parses a placeholder per value on every
+    execution; elsewhere the IN list itself."""
+    items = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(items)
+    return column == sa.any_(sa.bindparam(None, items, type_=postgresql.ARRAY(column.type)))
+
+
 def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Many rows of one table in the session's transaction, as fast as the backend allows: PostgreSQL's COPY (each
     value through its column type's bind processing, as an INSERT would store it), else one executemany. Every row
@@ -132,14 +144,48 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
         connection.execute(table.insert(), rows)
         return
     columns = [c for c in table.columns if c.name in rows[0]]
-    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    keys = [c.name for c in columns]
+    processors = [_copy_processor(c, dialect) for c in columns]
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(
-                [
-                    value if process is None else process(value)
-                    for value, process in zip((row[c.name] for c in columns), processors, strict=True)
-                ]
-            )
+            values = [row[key] for key in keys]
+            for index, process in converted:
+                values[index] = process(values[index])
+            copy.write_row(values)
+
+
+def _copy_processor(column: sa.Column, dialect: Any) -> Any:
+    """How a value goes into COPY: a JSON column as its json.dumps text (what the psycopg driver's Json wrapper
+    writes, without the wrapper and an adapter lookup per value), anything else through its type's bind processing."""
+    kind = column.type
+    if not isinstance(kind, sa.JSON):
+        return kind.dialect_impl(dialect).bind_processor(dialect)
+    dumps = getattr(dialect, "_json_serializer", None) or json.dumps
+
+    def process(value: Any) -> str | None:  # SQLAlchemy's JSON bind processing, the text instead of the wrapper
+        if value is None:
+            return None if kind.none_as_null else dumps(None)
+        if value is kind.NULL:
+            return dumps(None)
+        return None if isinstance(value, sa.sql.elements.Null) else dumps(value)
+
+    return process
+
+
+def insert_rows_with_ids(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """insert_rows for a table whose rows must be referred to at once (their events, their flags): the new ids, in
+    the rows' order. On PostgreSQL the ids are drawn from the table's sequence in one query and written with COPY;
+    elsewhere one executemany with RETURNING, in the parameters' order."""
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in connection.execute(statement, rows).scalars()]
+    draw = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+    ids = sorted(int(i) for i in connection.execute(draw, {"table": table.name, "n": len(rows)}).scalars())
+    insert_rows(session, table, [{**row, "id": given} for row, given in zip(rows, ids, strict=True)])
+    return ids

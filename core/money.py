@@ -44,7 +44,7 @@ def parse_yuan(
             return None, YuanProblem.invalid
         text = format(value, "f")
     else:
-        text = unicodedata.normalize("NFKC", value).strip()
+        text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip()  # ASCII: NFKC is a no-op
         if separators:
             text = text.translate(_GROUPING).strip()
     found = _AMOUNT.fullmatch(text)

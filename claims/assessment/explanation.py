@@ -92,6 +92,8 @@ class Ledger:
     claimed_label: str
     claimed_detail: str = ""
     lines: list[Line] = field(default_factory=list)
+    _running: int = field(default=0, init=False, repr=False, compare=False)
+    _summed_lines: int = field(default=-1, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.claimed_fen < 0:
@@ -100,7 +102,11 @@ class Ledger:
 
     @property
     def running_fen(self) -> int:
-        return sum(line.amount_fen for line in self.lines)
+        """The lines' sum: asked at every step, so it is summed again only when a line was added since (a bulk
+        import assesses a hundred thousand claims)."""
+        if self._summed_lines != len(self.lines):
+            self._running, self._summed_lines = sum(line.amount_fen for line in self.lines), len(self.lines)
+        return self._running
 
     def reduce_to(
         self,

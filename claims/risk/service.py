@@ -31,8 +31,8 @@ from claims.risk.schemas import DismissCreate, FollowUpCreate, ResolveCreate
 from core import audit
 from core.audit import Actor
 from core.auth import county_prefix
-from core.db import utcnow
-from core.models import Role, User
+from core.db import insert_rows, insert_rows_with_ids, one_of, utcnow
+from core.models import AuditLog, Role, User
 from core.settings import Settings, get_settings
 from insurance.cover import catalogue, eligibility
 from insurance.cover.models import Coverage, CoverStatus, Policy, PolicyStatus, ProductKind, ProductVersion
@@ -88,34 +88,48 @@ def _households(session: Session, household_ids: set[int]) -> dict[int, Househol
     return found
 
 
+Places = dict[int, tuple[str, str]]  # household id -> (county code, village code): where a flag is shown
+
+
+def _places(session: Session, household_ids: set[int]) -> Places:
+    found: Places = {}
+    for chunk in _chunks(household_ids):
+        query = select(Household.id, Household.county_code, Household.village_code)
+        found.update((h, (c, v)) for h, c, v in session.exec(query.where(one_of(session, Household.id, chunk))))
+    return found
+
+
 def _apply(
     session: Session,
     actor: Actor,
     judged: list[tuple[int, int, rules.Finding, _Existing]],
-    households: dict[int, Household],
+    places: Places,
 ) -> list[RiskFlag]:
-    """Raises the new flags and refreshes the open ones whose figures moved, each with its event and audit."""
-    raised: list[RiskFlag] = []
+    """Raises the new flags and refreshes the open ones whose figures moved, each with its event and audit. The new
+    flags, their events and audit records go in as bulk inserts (an import raises thousands at once); the flags
+    raised are returned as written, not attached to the session."""
+    raised: list[dict[str, Any]] = []
     refreshed: list[tuple[RiskFlag, dict[str, Any], list[str]]] = []
     now = utcnow()
     for household_id, year, finding, existing in judged:
         open_state = (existing.open.figures, existing.open.basis) if existing.open else None
         decision = rules.outcome(finding, open_state)
         if decision == rules.Outcome.raise_new:
-            household = households[household_id]
+            county, village = places[household_id]
             raised.append(
-                RiskFlag(
-                    household_id=household_id,
-                    county_code=household.county_code,
-                    village_code=household.village_code,
-                    reason=finding.reason,
-                    year=year,
-                    figures=finding.figures,
-                    basis=list(finding.basis),
-                    raised_by=actor.name,
-                    raised_at=now,
-                    updated_at=now,
-                )
+                {
+                    "household_id": household_id,
+                    "county_code": county,
+                    "village_code": village,
+                    "reason": finding.reason,
+                    "year": year,
+                    "status": RiskStatus.new,
+                    "figures": finding.figures,
+                    "basis": list(finding.basis),
+                    "raised_by": actor.name,
+                    "raised_at": now,
+                    "updated_at": now,
+                }
             )
         elif decision == rules.Outcome.refresh and existing.open is not None:
             flag = existing.open
@@ -123,26 +137,51 @@ def _apply(
             flag.figures, flag.basis, flag.updated_at = finding.figures, list(finding.basis), now
             session.add(flag)
             refreshed.append((flag, *before))
-    if raised:
-        session.add_all(raised)
-        session.flush()
-    for flag in raised:
-        session.add(_event(flag, actor, RiskAction.raise_flag, None, {"figures": flag.figures, "basis": flag.basis}))
+    flags = [
+        RiskFlag(**values, id=given)
+        for values, given in zip(raised, insert_rows_with_ids(session, RiskFlag.__table__, raised), strict=True)
+    ]
+    events: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    for flag in flags:
+        details = {"figures": flag.figures, "basis": flag.basis}
+        events.append(_event_values(flag, actor, RiskAction.raise_flag, None, now, details))
         after = {"reason": flag.reason, "year": flag.year, "figures": flag.figures, "basis": flag.basis}
-        audit.record(session, actor, "raise_risk_flag", "risk_flag", flag.id, after=after)
+        records.append(audit.entry_values(actor, "raise_risk_flag", "risk_flag", flag.id, at=now, after=after))
     for flag, figures, basis in refreshed:
         details = {"figures": flag.figures, "basis": flag.basis, "before": {"figures": figures, "basis": basis}}
-        session.add(_event(flag, actor, RiskAction.refresh, flag.status, details))
-        audit.record(
-            session,
-            actor,
-            "refresh_risk_flag",
-            "risk_flag",
-            flag.id,
-            before={"figures": figures, "basis": basis},
-            after={"figures": flag.figures, "basis": flag.basis},
+        events.append(_event_values(flag, actor, RiskAction.refresh, flag.status, now, details))
+        records.append(
+            audit.entry_values(
+                actor,
+                "refresh_risk_flag",
+                "risk_flag",
+                flag.id,
+                at=now,
+                before={"figures": figures, "basis": basis},
+                after={"figures": flag.figures, "basis": flag.basis},
+            )
         )
-    return [*raised, *(f for f, _, _ in refreshed)]
+    insert_rows(session, RiskFlagEvent.__table__, events)
+    insert_rows(session, AuditLog.__table__, records)
+    return [*flags, *(f for f, _, _ in refreshed)]
+
+
+def _event_values(
+    flag: RiskFlag, actor: Actor, action: RiskAction, from_status: RiskStatus | None, at: Any, details: dict[str, Any]
+) -> dict[str, Any]:
+    """_event's row for a bulk insert."""
+    return {
+        "flag_id": flag.id or 0,
+        "action": action.value,
+        "from_status": from_status,
+        "to_status": flag.status,
+        "note": None,
+        "details": details,
+        "actor": actor.name,
+        "actor_user_id": actor.user_id,
+        "at": at,
+    }
 
 
 def _event(
@@ -182,7 +221,7 @@ def _claim_facts(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[in
             not_covered,
             Claim.member_id,
             Claim.household_id,
-        ).where(col(Claim.household_id).in_(chunk))
+        ).where(one_of(session, Claim.household_id, chunk))
         rows += [r for r in session.exec(query) if (r[9], r[3].year) in pairs]
     people = {r[8] for r in rows if r[8] is not None and (r[1] in rules.DEATHS or r[1] == rules.DISABILITY)}
     births: dict[int, date] = {}
@@ -219,11 +258,13 @@ def _judge_claims(
     judged = []
     for household_id, year in sorted(pairs):
         mine = facts.get((household_id, year), [])
+        by_pool: dict[frozenset[str], dict[RiskReason, rules.Finding]] = {}  # the triggers once per pool of facts
         for reason in rules.CLAIM_REASONS:
             state = existing.get((household_id, reason, year)) or _Existing()
-            finding = rules.judge_claims(rules.pool(mine, state.consumed), limits)[reason]
-            judged.append((household_id, year, finding, state))
-    return _apply(session, actor, judged, _households(session, households))
+            if state.consumed not in by_pool:
+                by_pool[state.consumed] = rules.judge_claims(rules.pool(mine, state.consumed), limits)
+            judged.append((household_id, year, by_pool[state.consumed][reason], state))
+    return _apply(session, actor, judged, _places(session, households))
 
 
 def raise_for_claims(
@@ -319,7 +360,7 @@ def flag_uncovered_households(
         eligible = members.get(household_id, [])
         uncovered = [m for m in eligible if m not in covered and f"member:{m}" not in state.consumed]
         judged.append((household_id, on.year, rules.eligible_uncovered(eligible, uncovered), state))
-    return _apply(session, actor, judged, households)
+    return _apply(session, actor, judged, {k: (h.county_code, h.village_code) for k, h in households.items()})
 
 
 def flag_after_recount(connection: Connection, village_codes: list[str], today: date) -> None:

@@ -1,12 +1,14 @@
 """What a member, an insured object or a household is covered for on a day: the cover answer claims will ask."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core.db import one_of
 from core.models import User
 from insurance.cover import eligibility
 from insurance.cover.catalogue import benefits_by_version
@@ -39,32 +41,45 @@ def member_cover_lines(session: Session, member_id: int, user: User | None = Non
 
 @dataclass(frozen=True)
 class MemberLine:
-    """A member's place on a policy, with the cover line the answer is computed from."""
+    """A member's place on a policy, with the cover line the answer is computed from (its period and whether it
+    was cancelled are the line's)."""
 
-    coverage: Coverage
     policy: Policy
     line: eligibility.CoverLine
 
 
 def cover_lines_of_members(
-    session: Session, member_ids: Iterable[int], policy_ids: Iterable[int]
+    session: Session, member_ids: Iterable[int], policies: Mapping[int, Policy]
 ) -> dict[int, list[MemberLine]]:
-    """The cover lines of many members on the given policies, in one query (a bulk import asks for thousands of
-    members at once): member id -> lines, latest period first; a member with no line is absent."""
-    members, policies_asked = sorted(set(member_ids)), sorted(set(policy_ids))
-    if not members or not policies_asked:
+    """The cover lines of many members on the given policies (by id), in one query (a bulk import asks for thousands
+    of members at once): member id -> lines, latest period first; a member with no line is absent. Members on the
+    same policy with the same period share one CoverLine."""
+    members = sorted(set(member_ids))
+    if not members or not policies:
         return {}
     rows = session.exec(
-        select(Coverage, Policy)
+        select(
+            Coverage.member_id,
+            Coverage.policy_id,
+            Coverage.cover_start,
+            Coverage.cover_end,
+            Coverage.status,
+            Coverage.waiting_waived,
+        )
         .join(Policy, col(Policy.id) == Coverage.policy_id)
-        .where(col(Coverage.member_id).in_(members), col(Coverage.policy_id).in_(policies_asked))
+        .where(one_of(session, Coverage.member_id, members), col(Coverage.policy_id).in_(sorted(policies)))
         .order_by(col(Coverage.member_id), col(Policy.period_start).desc(), col(Policy.id).desc())
     ).all()
-    benefits = benefits_by_version(session, [p.product_version_id for _, p in rows])
+    benefits = benefits_by_version(session, [p.product_version_id for p in policies.values()])
+    shared: dict[tuple[Any, ...], MemberLine] = {}
     found: dict[int, list[MemberLine]] = {}
-    for cover, policy in rows:
-        line = _cover_line(policy, cover, benefits[policy.product_version_id])
-        found.setdefault(cover.member_id, []).append(MemberLine(cover, policy, line))
+    for member_id, policy_id, start, end, status, waived in rows:
+        key = (policy_id, start, end, status, waived)
+        if key not in shared:
+            policy = policies[policy_id]
+            line = _line(policy, start, end, status, waived, benefits[policy.product_version_id], Decimal(1))
+            shared[key] = MemberLine(policy, line)
+        found.setdefault(member_id, []).append(shared[key])
     return found
 
 
@@ -74,14 +89,26 @@ def _cover_line(
     benefits: tuple[eligibility.BenefitTerms, ...],
     units: Decimal = Decimal(1),
 ) -> eligibility.CoverLine:
+    return _line(policy, line.cover_start, line.cover_end, line.status, line.waiting_waived, benefits, units)
+
+
+def _line(
+    policy: Policy,
+    cover_start: date,
+    cover_end: date,
+    status: CoverStatus,
+    waiting_waived: bool,
+    benefits: tuple[eligibility.BenefitTerms, ...],
+    units: Decimal,
+) -> eligibility.CoverLine:
     return eligibility.CoverLine(
         policy_no=policy.policy_no,
         # Issued once is in force for the days it covered: a cancellation ends the lines, it does not void them.
         policy_in_force=policy.issued_at is not None,
-        cover_start=line.cover_start,
-        cover_end=line.cover_end,
-        cancelled=line.status == CoverStatus.cancelled,
-        waiting_waived=line.waiting_waived,
+        cover_start=cover_start,
+        cover_end=cover_end,
+        cancelled=status == CoverStatus.cancelled,
+        waiting_waived=waiting_waived,
         benefits=benefits,
         units=units,
     )
