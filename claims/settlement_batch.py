@@ -175,9 +175,15 @@ class SettlementBatch:
         lines: dict[int, list[answers.MemberLine]],
     ) -> SheetIssue | _Planned:
         id_column = header.header_of("id_number")
-        if found is None or found.county_code not in self.counties:
-            message = f"证件号码{masked(row.id_number)}不在本公司承保县的花名册上"
+        if found is None:
+            message = f"证件号码{masked(row.id_number)}不在建档立卡花名册上"
             return _refusal(row, "id_number", id_column, MEMBER_UNKNOWN, message, masked(row.id_number))
+        if found.county_code not in self.counties:
+            # On the register, in a county where the company has no issued policy: the cover does not answer for
+            # the stay. The contract lets such a row be refused with the assessment's own code; with no policy of
+            # the company there is nothing to file the claim under.
+            message = f"证件号码{masked(row.id_number)}所在县没有本公司已出单的保单，本次住院不在保障范围内"
+            return _refusal(row, "id_number", id_column, NOT_COVERED, message, masked(row.id_number))
         member = found
         if member.name != row.name:
             message = f"姓名“{row.name}”与花名册登记的姓名“{member.name}”不一致"

@@ -281,14 +281,14 @@ class SettlementChecker:
                 f"政策范围内费用 {fen_to_yuan(in_policy)} 元大于医疗总费用 {fen_to_yuan(total)} 元",
                 fen_to_yuan(in_policy),
             )
-        if bmi + ci > in_policy:
+        if bmi + ci > in_policy:  # the rule's first term names the row (the sample's answer key does the same)
             raise self._refuse(
                 row,
-                "ci_paid",
+                "bmi_paid",
                 AMOUNTS_INCONSISTENT,
                 f"基本医保支付与大病保险支付合计 {fen_to_yuan(bmi + ci)} 元"
                 f"大于政策范围内费用 {fen_to_yuan(in_policy)} 元",
-                fen_to_yuan(ci),
+                fen_to_yuan(bmi),
             )
         earlier = self.seen.get(settlement_no)
         if earlier is not None:

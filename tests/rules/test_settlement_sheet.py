@@ -99,7 +99,7 @@ REFUSALS = [
     ({"assistance_paid": ""}, "assistance_paid", REQUIRED),
     ({"main_diagnosis": ""}, "main_diagnosis", REQUIRED),
     ({"in_policy_amount": "12345.68"}, "in_policy_amount", AMOUNTS_INCONSISTENT),
-    ({"bmi_paid": "9000", "ci_paid": "1000.01"}, "ci_paid", AMOUNTS_INCONSISTENT),
+    ({"bmi_paid": "9000", "ci_paid": "1000.01"}, "bmi_paid", AMOUNTS_INCONSISTENT),
     ({"discharge_date": "2026-01-01", "settled_on": "2026-01-01"}, "discharge_date", DATE_INVALID),
     ({"settled_on": "2026-01-09"}, "settled_on", DATE_INVALID),
 ]
