@@ -84,6 +84,24 @@ def test_the_uncovered_list_counts_exactly_the_reports_gap_at_every_level(sessio
     assert (shown.members, shown.uncovered, shown.children) == (village.members, village.uncovered, [])
 
 
+def test_pages_of_the_uncovered_list_follow_each_other_and_count_the_reports_gap(
+    session: Session, story: Story
+) -> None:
+    for code in (XUPU, "430000000000"):
+        whole, count = lists.list_members(session, story.cast.province, code, ON, "uncovered", limit=10_000)
+        uncovered = figures.coverage_report(session, story.cast.province, code, ON).uncovered
+        pages = []
+        for offset in range(0, count + 7, 7):
+            page, page_count = lists.list_members(
+                session, story.cast.province, code, ON, "uncovered", limit=7, offset=offset
+            )
+            assert page_count == count == uncovered
+            pages.extend(page)
+        assert pages == whole and len(whole) == count
+        key = [(m.village_code, m.household_no) for m in whole]
+        assert key == sorted(key)
+
+
 def test_the_figures_equal_the_naive_count_on_every_date_of_the_story(session: Session, story: Story) -> None:
     for day in (date(2025, 11, 19), date(2025, 12, 31), date(2026, 1, 1), DIED, date(2026, 2, 21), ON):
         for county in (XUPU, DRAFT_COUNTY, OTHER, None):
