@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -15,7 +16,7 @@ from insurance.cover import counts
 from tests.conftest import BACKENDS, reset_database
 from tests.gaps_story import build_story
 
-BEFORE_COHORTS = "0008"  # the revision before 0010 created the cohort tables
+COHORTS = "0010"  # the revision that creates the cohort tables and fills them
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,7 +55,10 @@ def test_the_migrations_fill_step_counts_an_existing_register_and_cover_as_the_r
         build_story(session, engine, tmp_path)  # an import, an enrolment, an issue, deaths, new members, a draft
     kept = _cohorts(engine)  # as the services' recounts left them
     assert sum(kept[0].values()) > 0
-    command.downgrade(alembic_config(url), BEFORE_COHORTS)  # the register and cover as they were before 0010
+    config = alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision(COHORTS).down_revision
+    assert isinstance(before, str)
+    command.downgrade(config, before)  # the register and cover as they were before the cohorts
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM coverage")).scalar_one() > 0
     engine.dispose()
