@@ -94,16 +94,21 @@ def cohort_source(connection: Connection, scope: str) -> str:
         f"WHERE c2.member_id = c.member_id AND {_in_force('c2')} "
         f"AND c2.cover_start = {_next_day(connection, 'c.cover_end')}) THEN TRUE ELSE FALSE END"
     )
-    group = "village_code, county_code, kind, registered_at, left_on, exit_year, monitored, cover_start, cover_end, "
+    # Each kind grouped on its own (their keys never meet): two smaller groupings that PostgreSQL hashes in memory,
+    # where one over both sorted a province's 6.7 million rows on disk (27 s of a 70 s recount).
+    member_keys = "village_code, county_code, registered_at, left_on, exit_year, monitored"
     return (
-        f"SELECT {group}continued, COUNT(*) AS members FROM ("
-        f"SELECT {member_facts}, 'member' AS kind, NULL AS cover_start, NULL AS cover_end, FALSE AS continued "
-        f"FROM member m JOIN household h ON h.id = m.household_id WHERE {scope} "
+        f"SELECT village_code, county_code, 'member' AS kind, registered_at, left_on, exit_year, monitored, "
+        "NULL AS cover_start, NULL AS cover_end, FALSE AS continued, COUNT(*) AS members FROM ("
+        f"SELECT {member_facts} FROM member m JOIN household h ON h.id = m.household_id WHERE {scope}"
+        f") x GROUP BY {member_keys} "
         "UNION ALL "
-        f"SELECT {member_facts}, 'cover' AS kind, c.cover_start, c.cover_end, {continued} AS continued "
+        f"SELECT village_code, county_code, 'cover' AS kind, registered_at, left_on, exit_year, monitored, "
+        "cover_start, cover_end, continued, COUNT(*) AS members FROM ("
+        f"SELECT {member_facts}, c.cover_start, c.cover_end, {continued} AS continued "
         "FROM coverage c JOIN policy p ON p.id = c.policy_id JOIN member m ON m.id = c.member_id "
         f"JOIN household h ON h.id = m.household_id WHERE {scope} AND {_in_force('c')}"
-        f") x GROUP BY {group}continued"
+        f") y GROUP BY {member_keys}, cover_start, cover_end, continued"
     )
 
 
