@@ -247,7 +247,8 @@ def enrol_county(session: Session, enrolment_id: int, *, progress: ProgressFn | 
     enrolment.finished_at = utcnow()
     if added and policy.status == PolicyStatus.issued:
         _request_certificates_for_enrolment(connection, enrolment.id or 0, policy, reason="enrolled")
-    cohort_counts.recount(connection, counties=[policy.county_code])  # the coverage figures change with the cover
+    # The coverage figures change with the cover (the statistics too, when it added many rows: see the recount).
+    cohort_counts.recount(connection, counties=[policy.county_code], cover_rows_changed=added)
     session.add(enrolment)
     session.add(policy)
     audit.record(

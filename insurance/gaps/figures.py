@@ -54,8 +54,11 @@ def _sums(table: Any, on: date, lapsing_days: int, kept: tuple[int, dict[str, in
     ]
 
 
-def _grouped(session: Session, division: Division, on: date, lapsing_days: int) -> tuple[dict[str, list[int]], int]:
-    """{child code: [members, eligible, covered, lapsing]} and the child codes' length."""
+def _grouped(
+    session: Session, division: Division, on: date, lapsing_days: int, kept: tuple[int, dict[str, int]] | None = None
+) -> tuple[dict[str, list[int]], int]:
+    """{child code: [members, eligible, covered, lapsing]} and the child codes' length (`kept`: the division's
+    exit_years_kept, when the caller has it)."""
     level = division.level
     code = service.prefix(division)
     county_level = level in (DivisionLevel.province, DivisionLevel.prefecture)
@@ -73,12 +76,25 @@ def _grouped(session: Session, division: Division, on: date, lapsing_days: int) 
             DivisionLevel.township: 12,
         }[level]
         where = c.county_code == code if level == DivisionLevel.county else place.startswith(code, autoescape=True)
-    counties = None if level == DivisionLevel.province else [code[:6]] if len(code) >= 6 else None
-    kept = service.exit_years_kept(session, counties, on.year)
+    if kept is None:
+        kept = service.exit_years_kept(session, division_counties(division), on.year)
     child = sa.func.substr(place, 1, child_length).label("child")
     query = sa.select(child, *_sums(table, on, lapsing_days, kept)).where(where).group_by(child)
     rows = session.connection().execute(query).all()
     return {row.child: [int(v) for v in row[1:]] for row in rows}, child_length
+
+
+def division_counties(division: Division) -> list[str] | None:
+    """The county whose terms apply in the division (a county or below), or None: every county's."""
+    code = service.prefix(division)
+    return [code[:6]] if len(code) >= 6 else None
+
+
+def uncovered_count(session: Session, division: Division, on: date, kept: tuple[int, dict[str, int]]) -> int:
+    """The division's gap on `on` as its report gives it (eligible less covered), summed from the cohorts: the count
+    of its uncovered list, without reading a member row."""
+    grouped, _ = _grouped(session, division, on, LAPSING_DAYS, kept)
+    return sum(values[1] - values[2] for values in grouped.values())
 
 
 def _figures(division: Division, values: list[int]) -> CoverageFigures:

@@ -10,10 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.db import local_today
 from core.models import User
 from insurance.cover import counts, lifecycle, objections
 from insurance.cover.models import EnrolmentNotice, Policy
 from insurance.cover.schemas import ObjectionCreate, ObjectionResolve
+from insurance.demo.roster import generate_rows
 from insurance.gaps import figures, lists
 from insurance.gaps.errors import GapsNotFoundError
 from insurance.gaps.reasons import GapReason
@@ -34,6 +36,7 @@ from tests.gaps_story import (
     import_roster,
     naive_figures,
 )
+from tests.imports.builders import import_file, village_counts, write_rows
 
 
 @pytest.fixture
@@ -79,6 +82,24 @@ def test_the_uncovered_list_counts_exactly_the_reports_gap_at_every_level(sessio
         assert _uncovered(session, story, code)[1] == uncovered
     shown = figures.coverage_report(session, story.cast.province, village.code, ON)
     assert (shown.members, shown.uncovered, shown.children) == (village.members, village.uncovered, [])
+
+
+def test_pages_of_the_uncovered_list_follow_each_other_and_count_the_reports_gap(
+    session: Session, story: Story
+) -> None:
+    for code in (XUPU, "430000000000"):
+        whole, count = lists.list_members(session, story.cast.province, code, ON, "uncovered", limit=10_000)
+        uncovered = figures.coverage_report(session, story.cast.province, code, ON).uncovered
+        pages = []
+        for offset in range(0, count + 7, 7):
+            page, page_count = lists.list_members(
+                session, story.cast.province, code, ON, "uncovered", limit=7, offset=offset
+            )
+            assert page_count == count == uncovered
+            pages.extend(page)
+        assert pages == whole and len(whole) == count
+        key = [(m.village_code, m.household_no) for m in whole]
+        assert key == sorted(key)
 
 
 def test_the_figures_equal_the_naive_count_on_every_date_of_the_story(session: Session, story: Story) -> None:
@@ -206,3 +227,31 @@ def _reasons(session: Session, user: User, code: str) -> dict[GapReason, int]:
 
 def _post(session: Session, cast: Cast, policy: Policy) -> list[EnrolmentNotice]:
     return post_all_notices(session, cast.supervisor, policy, posted_on=IMPORTED)
+
+
+def test_a_household_moved_to_another_village_leaves_its_old_villages_figures(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    cast = make_cast(session)
+    rows = [list(r) for r in generate_rows(300, seed=31)]
+    import_file(engine, write_rows(tmp_path / "v1.csv", rows))
+    settle(session)
+    by_household: dict[str, list[list[str]]] = {}
+    for row in rows:
+        by_household.setdefault(row[0], []).append(row)
+    moving = next(members for members in by_household.values() if len(members) >= 2)
+    old, new = moving[0][7], next(members[0] for members in by_household.values() if members[0][7] != moving[0][7])
+    today = local_today()  # the importer stamps the wall clock as the registration
+    before = {v: _figures_for(session, cast.province, v, today) for v in (old, new[7])}
+    assert before[old]["members"] >= len(moving)
+    # The household number carries the village: a household that moves is registered under a new number there.
+    moved = [[new[7] + "9901", *row[1:7], *new[7:11], *row[11:]] for row in moving]
+    outcome = import_file(engine, write_rows(tmp_path / "v2.csv", moved))
+    assert outcome.applied and outcome.counts.moved == len(moving), outcome
+    settle(session)
+    after = {v: _figures_for(session, cast.province, v, today) for v in (old, new[7])}
+    assert after[old]["members"] == before[old]["members"] - len(moving)
+    assert after[new[7]]["members"] == before[new[7]]["members"] + len(moving)
+    with engine.connect() as connection:
+        assert counts.check(connection) == []
+    assert village_counts(engine)[old][3] == before[old]["members"] - len(moving)
