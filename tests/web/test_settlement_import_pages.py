@@ -78,7 +78,7 @@ def test_a_handler_uploads_a_sheet_and_the_page_shows_what_the_worker_made_of_it
     assert "已完成" in shown
     counts = {k: re.search(rf'data-testid="{k}">(\d+)<', page.text).group(1) for k in ("rows", "refused")}
     assert counts == {"rows": "4", "refused": "2"}
-    assert "不在本公司承保县的花名册上" in shown and "与花名册登记的姓名" in shown and "证件号码" in shown
+    assert "不在建档立卡花名册上" in shown and "与花名册登记的姓名" in shown and "证件号码" in shown
     claim_nos = [r.claim_no for r in fetch(engine, "SELECT claim_no FROM claim ORDER BY id")]
     assert len(claim_nos) == 2
     for claim_no in claim_nos:
