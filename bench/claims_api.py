@@ -117,7 +117,9 @@ def _incident_days(today: date) -> list[date]:
     return [date(YEAR, 1, 1) + timedelta(days=n) for n in range((last - date(YEAR, 1, 1)).days + 1)]
 
 
-def _start_server(url: str, workdir: Path, port: int, log_path: Path, workers: int) -> subprocess.Popen[bytes]:
+def _start_server(
+    url: str, workdir: Path, port: int, log_path: Path, workers: int, stack: tuple[str, str] = ("auto", "auto")
+) -> subprocess.Popen[bytes]:
     """The app as production serves it: `uvicorn main:build --factory --workers W`, stateless processes on one
     port (uvicorn's supervisor hands the socket to each)."""
     from tests import infra
@@ -146,6 +148,10 @@ def _start_server(url: str, workdir: Path, port: int, log_path: Path, workers: i
                 "--no-access-log",
                 "--workers",
                 str(workers),
+                "--loop",
+                stack[0],
+                "--http",
+                stack[1],
             ],
             cwd=ROOT,
             env=env,
@@ -313,6 +319,8 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: the CPU count)"
     )
+    parser.add_argument("--loop", default="auto", help="uvicorn's event loop: auto (uvloop when installed) or asyncio")
+    parser.add_argument("--http", default="auto", help="uvicorn's HTTP parser: auto (httptools when installed) or h11")
     args = parser.parse_args()
     from core.db import local_today
     from tests import infra
@@ -330,7 +338,7 @@ def main() -> None:
             f"(seeded in {time.perf_counter() - started:.1f} s)"
         )
         port = infra.free_port()
-        server = _start_server(url, workdir, port, workdir / "uvicorn.log", args.workers)
+        server = _start_server(url, workdir, port, workdir / "uvicorn.log", args.workers, (args.loop, args.http))
         _say(f"server: uvicorn, {args.workers} worker process{'es' if args.workers != 1 else ''}")
         stack.callback(infra.stop_process, server)
         base = f"http://127.0.0.1:{port}"
@@ -353,6 +361,8 @@ def main() -> None:
         figures: dict[str, Any] = {
             "clients": args.clients,
             "workers": args.workers,
+            "loop": args.loop,
+            "http": args.http,
             "seconds": round(elapsed, 2),
             "operations": len(everything),
             "ops_per_s": round(ops_per_s, 1),
