@@ -92,10 +92,15 @@ Places = dict[int, tuple[str, str]]  # household id -> (county code, village cod
 
 
 def _places(session: Session, household_ids: set[int]) -> Places:
+    """Where each household's flags are shown; read with its row locked (in id order, so two transactions never
+    wait on each other in a circle): a second transaction judging the same household waits for the first's commit
+    and then finds its flag open, to refresh, instead of raising a second one against the unique index (a 500).
+    SQLite needs no lock: its writers begin IMMEDIATE, one at a time."""
     found: Places = {}
-    for chunk in _chunks(household_ids):
+    for chunk in _chunks(sorted(household_ids)):
         query = select(Household.id, Household.county_code, Household.village_code)
-        found.update((h, (c, v)) for h, c, v in session.exec(query.where(one_of(session, Household.id, chunk))))
+        query = query.where(one_of(session, Household.id, chunk)).order_by(col(Household.id)).with_for_update()
+        found.update((h, (c, v)) for h, c, v in session.exec(query))
     return found
 
 
@@ -252,8 +257,9 @@ def _judge_claims(
     if not pairs:
         return []
     limits = thresholds or thresholds_of(get_settings())
-    facts = _claim_facts(session, pairs)
     households = {h for h, _ in pairs}
+    places = _places(session, households)  # first: the lock, before anything this judges is read
+    facts = _claim_facts(session, pairs)
     existing = _existing(session, households, rules.CLAIM_REASONS)
     judged = []
     for household_id, year in sorted(pairs):
@@ -264,7 +270,7 @@ def _judge_claims(
             if state.consumed not in by_pool:
                 by_pool[state.consumed] = rules.judge_claims(rules.pool(mine, state.consumed), limits)
             judged.append((household_id, year, by_pool[state.consumed][reason], state))
-    return _apply(session, actor, judged, _places(session, households))
+    return _apply(session, actor, judged, places)
 
 
 def raise_for_claims(

@@ -3,6 +3,7 @@ through its service; the uncovered-household check called directly), never dupli
 raised only by new facts on their own; the county's follow-up, resolve and dismiss; who sees which flag; the export."""
 
 import io
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -23,7 +25,7 @@ from insurance.cover import counts
 from insurance.register.models import Member, Sex
 from tests.builders import bearer, make_user
 from tests.cli.test_import_settlements_cli import line, write
-from tests.cover_builders import LUXI, audit_rows, coverage_rows, fetch, make_other_insurer
+from tests.cover_builders import LUXI, audit_rows, coverage_rows, fetch, make_other_insurer, scalar
 from tests.web.test_claims_api import INCIDENT, World, file, make_world, ready, step, writer
 
 # (total 16,400 - BMI 6,000 - CI 0) in policy 10,000: payable (10,000 - 6,000) x 85 % = 3,400 yuan, so the stay leaves
@@ -270,3 +272,37 @@ def test_only_the_county_office_works_its_flags_the_province_reads_and_insurers_
     assert cells[1][6] == "劳动力身故或重度伤残" and cells[1][9] == "已排除" and "*" in cells[1][3]
     other = world.client.get("/api/risk-flags/export.xlsx", headers=bearer(world.client, "luxi"))
     assert len(list(load_workbook(io.BytesIO(other.content)).active.iter_rows())) == 1
+
+
+# Two writers at once: PostgreSQL only (SQLite's writers begin IMMEDIATE, one at a time).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_transactions_judging_one_household_at_once_leave_one_flag_and_no_error(
+    world: World, engine: Engine
+) -> None:
+    first, second = stay(world, 30), stay(world, 20)  # together past the threshold: the second raised the flag
+    with engine.begin() as connection:  # as if neither had been judged yet
+        connection.execute(text("DELETE FROM risk_flag_event"))
+        connection.execute(text("DELETE FROM risk_flag"))
+    ids = {r.claim_no: r.id for r in fetch(engine, "SELECT claim_no, id FROM claim")}
+    actor = Actor.system("测试")
+    outcome: dict[str, Any] = {}
+
+    def rival() -> None:
+        with Session(engine) as session:
+            try:
+                risk_service.raise_for_claims(session, [ids[second["claim_no"]]], actor=actor)
+                session.commit()
+            except Exception as error:  # noqa: BLE001 - the race's loser must not fail: kept to assert on
+                outcome["error"] = error
+
+    with Session(engine) as holder:
+        assert len(risk_service.raise_for_claims(holder, [ids[first["claim_no"]]], actor=actor)) == 1
+        thread = threading.Thread(target=rival)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive()  # the rival waits for this transaction's household
+        holder.commit()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and "error" not in outcome, outcome
+    assert scalar(engine, "SELECT count(*) FROM risk_flag") == 1
+    assert scalar(engine, "SELECT count(*) FROM risk_flag_event") == 1  # raised once; the rival found it as it is
