@@ -376,7 +376,7 @@ def file_claim(session: Session, user: User, data: ClaimCreate, *, today: date) 
         "checks": [c.kind.value for c in checks],
     }
     audit.record(session, Actor.of(user), "file", "claim", claim.claim_no, after=after)
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    risk_service.raise_for_claim(session, claim, actor=Actor.of(user))
     session.commit()
     return claim
 

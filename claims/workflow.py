@@ -138,7 +138,7 @@ def raise_risk_flags(session: Session, user: User, claim: Claim) -> None:
     queries would flush it anyway, and a lost version race must answer 409 there as at the commit."""
     with _race_is_conflict(session):
         session.flush()
-    risk_service.raise_for_claims(session, [claim.id or 0], actor=Actor.of(user))
+    risk_service.raise_for_claim(session, claim, actor=Actor.of(user))
 
 
 def _handler_claim(session: Session, user: User, claim_no: str, version: int) -> Claim:

@@ -114,6 +114,8 @@ MEDICAL = "supplementary_medical"
 DEATHS = frozenset({"accidental_death", "illness_death"})
 DISABILITY = "accidental_disability"
 DISASTERS = frozenset({"house_collapse", "livestock_loss", "crop_loss"})
+# The claim types some trigger reads: a step of a claim of any other type (accidental medical) changes no flag.
+JUDGED_TYPES = frozenset({MEDICAL, DISABILITY, *DEATHS, *DISASTERS})
 WITHDRAWN = "withdrawn"
 REJECTED = "rejected"
 NOT_COVERED = "not_covered"

@@ -285,6 +285,14 @@ def raise_for_claims(
     return _judge_claims(session, pairs, actor, thresholds)
 
 
+def raise_for_claim(session: Session, claim: Claim, *, actor: Actor) -> list[RiskFlag]:
+    """One claim's step (filed, assessed, decided...): judged as `raise_for_claims` does, unless no trigger reads its
+    type (accidental medical), when it can change no flag and costs no query."""
+    if claim.claim_type not in rules.JUDGED_TYPES:
+        return []
+    return raise_for_claims(session, [claim.id or 0], actor=actor)
+
+
 def raise_for_import(
     session: Session, import_id: int | None, *, actor: Actor, thresholds: RiskThresholds | None = None
 ) -> list[RiskFlag]:

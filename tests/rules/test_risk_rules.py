@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from claims.risk import rules
 from claims.risk.rules import ClaimFact, Outcome, RiskAction, RiskReason, RiskStatus, RiskThresholds
+from claims.status import ClaimType
 
 LIMITS = RiskThresholds()
 DAY = date(2026, 5, 10)
@@ -145,3 +146,40 @@ def test_disaster_losses_add_up_to_the_figure_and_flag_iff_it_reaches_five_thous
     found = rules.disaster_loss(facts, LIMITS)
     assert sum(found.figures["parts_fen"].values()) == found.figures["amount_fen"]
     assert found.fires == (found.figures["amount_fen"] >= LIMITS.disaster_loss_fen)
+
+
+UNJUDGED = sorted({t.value for t in ClaimType} - rules.JUDGED_TYPES)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(UNJUDGED),
+            st.sampled_from(["filed", "assessed", "approved", "paid"]),
+            st.integers(0, 5_000_000),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_claims_of_a_type_no_trigger_reads_change_no_finding(others: list[tuple[str, str, int, bool]]) -> None:
+    """Why the workflow may skip judging a step of such a claim (accidental medical): the findings stay the same."""
+    assert UNJUDGED == ["accidental_medical"]
+    base = [medical("LP0001", 800_000), medical("LP0002", 300_000)]
+    extra = [
+        ClaimFact(
+            f"X{i}",
+            kind,
+            status,
+            DAY,
+            household_pays_fen=amount,
+            claimed_fen=amount,
+            facts={"grades": [1], "died_on": DAY.isoformat(), "loss_bp": 10_000},
+            reasons=(rules.NOT_COVERED,) if uncovered else (),
+            member_id=i,
+            birth_date=date(1980, 1, 1),
+        )
+        for i, (kind, status, amount, uncovered) in enumerate(others)
+    ]
+    assert rules.judge_claims([*base, *extra], LIMITS) == rules.judge_claims(base, LIMITS)
