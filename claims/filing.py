@@ -30,7 +30,7 @@ from claims.models import (
     ClaimInvoice,
     claim_no_for,
 )
-from claims.risk import service as risk_service
+from claims.risk import raising as risk_raising
 from claims.schemas import ClaimCreate, OverrideCreate
 from claims.status import INITIAL_STATUS, ClaimStatus, ClaimType
 from core import audit
@@ -376,7 +376,7 @@ def file_claim(session: Session, user: User, data: ClaimCreate, *, today: date) 
         "checks": [c.kind.value for c in checks],
     }
     audit.record(session, Actor.of(user), "file", "claim", claim.claim_no, after=after)
-    risk_service.raise_for_claim(session, claim, actor=Actor.of(user))
+    risk_raising.raise_for_claim(session, claim, actor=Actor.of(user))
     session.commit()
     return claim
 

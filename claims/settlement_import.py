@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from claims.models import SettlementImport, SettlementImportIssue
-from claims.risk import service as risk_service
+from claims.risk import raising as risk_raising
 from claims.settlement_batch import CHUNK, ClaimCreated, SettlementBatch
 from claims.settlement_checks import ERROR, CheckedRow, SheetIssue, check_sheet, header_issues
 from claims.settlement_sheet import SettlementSheet, open_settlement_sheet
@@ -238,6 +238,6 @@ def _run(
         record.file_format, record.encoding = sheet.file_format, sheet.encoding
         record.status, record.finished_at = ImportStatus.done, utcnow()
         session.add(record)
-        risk_service.raise_for_import(session, record.id, actor=options.actor)  # the households' risk flags
+        risk_raising.raise_for_import(session, record.id, actor=options.actor)  # the households' risk flags
         session.commit()
     return outcome

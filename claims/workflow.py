@@ -21,7 +21,7 @@ from claims.clocks import DECISION_DAYS, PAYMENT_DAYS, REFUSAL_NOTICE_DAYS
 from claims.errors import ClaimCode, ClaimConflictError, ClaimInvalidError
 from claims.models import Claim, ClaimCallback, ClaimEvent, ClaimReview, ReviewKind, ReviewOutcome
 from claims.reasons import ReasonCode
-from claims.risk import service as risk_service
+from claims.risk import raising as risk_raising
 from claims.rules.review import SamplePolicy
 from claims.schemas import CallbackCreate, DecisionCreate, ReopenCreate, ReturnCreate, SecondApprovalCreate
 from claims.status import (
@@ -138,7 +138,7 @@ def raise_risk_flags(session: Session, user: User, claim: Claim) -> None:
     queries would flush it anyway, and a lost version race must answer 409 there as at the commit."""
     with _race_is_conflict(session):
         session.flush()
-    risk_service.raise_for_claim(session, claim, actor=Actor.of(user))
+    risk_raising.raise_for_claim(session, claim, actor=Actor.of(user))
 
 
 def _handler_claim(session: Session, user: User, claim_no: str, version: int) -> Claim:

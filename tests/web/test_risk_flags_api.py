@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from claims.risk import service as risk_service
+from claims.risk import raising as risk_raising
 from claims.settlement_import import SettlementOptions, run_settlement_import
 from claims.status import ClaimType
 from core.audit import Actor
@@ -192,12 +192,12 @@ def test_an_eligible_household_left_uncovered_is_flagged_once(world: World, engi
         writing.commit()
         newcomer_id = newcomer.id
     with writer(engine) as writing:
-        raised = risk_service.flag_uncovered_households(writing, household_ids=[gap, whole], on=INCIDENT)
+        raised = risk_raising.flag_uncovered_households(writing, household_ids=[gap, whole], on=INCIDENT)
         writing.commit()
     assert [(f.household_id, f.reason) for f in raised] == [(gap, "eligible_uncovered")]
     assert raised[0].basis == [f"member:{newcomer_id}"] and raised[0].figures["uncovered_members"] == 1
     with writer(engine) as writing:
-        assert risk_service.flag_uncovered_households(writing, household_ids=[gap, whole], on=INCIDENT) == []
+        assert risk_raising.flag_uncovered_households(writing, household_ids=[gap, whole], on=INCIDENT) == []
         writing.commit()
     assert flags(world, reason="eligible_uncovered")["count"] == 1
 
@@ -290,13 +290,13 @@ def test_two_transactions_judging_one_household_at_once_leave_one_flag_and_no_er
     def rival() -> None:
         with Session(engine) as session:
             try:
-                risk_service.raise_for_claims(session, [ids[second["claim_no"]]], actor=actor)
+                risk_raising.raise_for_claims(session, [ids[second["claim_no"]]], actor=actor)
                 session.commit()
             except Exception as error:  # noqa: BLE001 - the race's loser must not fail: kept to assert on
                 outcome["error"] = error
 
     with Session(engine) as holder:
-        assert len(risk_service.raise_for_claims(holder, [ids[first["claim_no"]]], actor=actor)) == 1
+        assert len(risk_raising.raise_for_claims(holder, [ids[first["claim_no"]]], actor=actor)) == 1
         thread = threading.Thread(target=rival)
         thread.start()
         thread.join(timeout=1.0)
