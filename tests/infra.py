@@ -4,6 +4,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -252,3 +253,20 @@ def running_worker(
         yield process
     finally:
         stop_process(process)
+
+
+def run_worker_until_idle(settings: Settings) -> None:
+    """A real RQ worker in this process, until its queue is empty. RQ installs its own SIGINT and SIGTERM handlers
+    and leaves them behind; they are put back, or a signal to the test process later raises RQ's StopRequested
+    inside whatever runs then."""
+    from rq import SimpleWorker
+
+    from core.queue import get_queue, redis_from_url
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    connection = redis_from_url(settings.redis_url)
+    try:
+        SimpleWorker([get_queue(connection, settings.queue_name)], connection=connection).work(burst=True)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

@@ -7,17 +7,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from rq import SimpleWorker
 from sqlmodel import Session, func, select
 
 from core.models import Role
-from core.queue import get_queue, redis_from_url
 from core.settings import Settings, get_settings
 from insurance.demo.roster import generate_rows
 from insurance.register.models import RosterImport
 from tests.builders import bearer, login_page, make_user
 from tests.cover_builders import make_group_policy, make_offering_insurer, seed_catalogue
 from tests.imports.builders import import_file, write_rows
+from tests.infra import run_worker_until_idle
 from tests.roster_defects import generate_defective_rows
 
 HUAYUAN = "433124"
@@ -31,11 +30,6 @@ def job_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
-
-
-def run_worker_until_idle(settings: Settings) -> None:
-    connection = redis_from_url(settings.redis_url)
-    SimpleWorker([get_queue(connection, settings.queue_name)], connection=connection).work(burst=True)
 
 
 def upload(client: TestClient, headers: dict[str, str], path: Path, **form: str) -> dict:

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from rq import SimpleWorker
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.db import local_today
-from core.queue import get_queue, redis_from_url
 from core.settings import Settings, get_settings
 from tests.builders import bearer
 from tests.cli.test_import_settlements_cli import line, unknown_id, write
 from tests.cover_builders import coverage_rows, fetch, make_cast, make_other_insurer
 from tests.document_builders import issued_policy
+from tests.infra import run_worker_until_idle
 
 
 @pytest.fixture
@@ -30,11 +29,6 @@ def job_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
-
-
-def run_worker_until_idle(settings: Settings) -> None:
-    connection = redis_from_url(settings.redis_url)
-    SimpleWorker([get_queue(connection, settings.queue_name)], connection=connection).work(burst=True)
 
 
 def post(client: TestClient, headers: dict[str, str], path: Path):  # noqa: ANN201 - a test client response

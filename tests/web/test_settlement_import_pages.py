@@ -18,8 +18,8 @@ from tests.builders import login_page
 from tests.cli.test_import_settlements_cli import line, unknown_id, write
 from tests.cover_builders import coverage_rows, fetch, make_other_insurer, scalar
 from tests.document_builders import issued_policy
+from tests.infra import run_worker_until_idle
 from tests.web import test_settlement_import_api as api_tests
-from tests.web.test_settlement_import_api import run_worker_until_idle
 
 job_env = api_tests.job_env  # the fixture: jobs read their settings from the environment
 RAW_CODES = ("member_unknown", "name_mismatch", "payable", "assessed", "supplementary_medical", "queued", "done")
