@@ -42,7 +42,7 @@ from core.db import utcnow
 from core.models import User
 
 AUDITED = (
-    *("status", "version", "payable_fen", "decision_reason", "decided_by", "second_approver"),
+    *("status", "version", "payable_fen", "household_pays_fen", "decision_reason", "decided_by", "second_approver"),
     *("pending_decision", "pending_amount_fen", "pending_reason"),
 )
 
@@ -243,17 +243,29 @@ _REOPENABLE = frozenset(
 )
 
 
+def _household_pays(claim: Claim, agreed_fen: int) -> dict[str, Any]:
+    """A hospital stay's `household_pays_fen` once the amount is agreed: the assessment's figure assumed this cover
+    paid what it assessed; what is rejected or cut stays with the household (the risk flags sum it)."""
+    assessed = claim.assessment or {}
+    if assessed.get("household_pays_fen") is None:
+        return {}
+    return {"household_pays_fen": assessed["household_pays_fen"] + max(0, assessed["payable_fen"] - agreed_fen)}
+
+
 def _decided(claim: Claim, decision: Decision, amount_fen: int, reason: str | None, today: date) -> dict[str, Any]:
-    """The claim's columns once a decision lands: the amount agreed (or 0) and the Art. 23/24 due dates."""
+    """The claim's columns once a decision lands: the amount agreed (or 0), what a stay leaves to the household,
+    and the Art. 23/24 due dates."""
     if decision == Decision.reject:
         return {
             "payable_fen": 0,
+            **_household_pays(claim, 0),
             "decision_reason": reason,
             "refusal_notice_due_on": today + timedelta(days=REFUSAL_NOTICE_DAYS),
             "payment_due_on": None,
         }
     return {
         "payable_fen": amount_fen,
+        **_household_pays(claim, amount_fen),
         "decision_reason": ReasonCode.payable.value,
         "refusal_notice_due_on": None,
         "payment_due_on": today + timedelta(days=PAYMENT_DAYS),

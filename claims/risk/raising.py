@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -184,7 +183,7 @@ def _event_values(
 def _claim_facts(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[rules.ClaimFact]]:
     """The facts of every claim of the households and years named, in a query per chunk of households (and one
     per chunk of members for the birth dates of deaths and disabilities)."""
-    not_covered = cast(Claim.assessment, String).contains(f'"{rules.NOT_COVERED}"')
+    reasons = col(Claim.assessment)["reasons"]  # only the assessment's reason codes, not its lines
     rows: list[Any] = []
     for chunk in _chunks(h for h, _ in pairs):
         query = select(
@@ -195,9 +194,10 @@ def _claim_facts(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[in
             Claim.household_pays_fen,
             Claim.claimed_fen,
             Claim.facts,
-            not_covered,
+            reasons,
             Claim.member_id,
             Claim.household_id,
+            Claim.decision_reason,
         ).where(one_of(session, Claim.household_id, chunk))
         rows += [r for r in session.exec(query) if (r[9], r[3].year) in pairs]
     people = {r[8] for r in rows if r[8] is not None and (r[1] in rules.DEATHS or r[1] == rules.DISABILITY)}
@@ -205,7 +205,7 @@ def _claim_facts(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[in
     for chunk in _chunks(people):
         births.update(session.exec(select(Member.id, Member.birth_date).where(col(Member.id).in_(chunk))).all())
     facts: dict[tuple[int, int], list[rules.ClaimFact]] = defaultdict(list)
-    for no, kind, status, day, pays, claimed, raw, uncovered, member, household in rows:
+    for no, kind, status, day, pays, claimed, raw, codes, member, household, decision_reason in rows:
         facts[(household, day.year)].append(
             rules.ClaimFact(
                 claim_no=no,
@@ -215,9 +215,10 @@ def _claim_facts(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[in
                 household_pays_fen=pays,
                 claimed_fen=claimed or 0,
                 facts=raw or {},
-                reasons=(rules.NOT_COVERED,) if uncovered else (),
+                reasons=tuple(codes or ()),
                 member_id=member,
                 birth_date=births.get(member) if member is not None else None,
+                decision_reason=decision_reason,
             )
         )
     return facts

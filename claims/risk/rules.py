@@ -2,9 +2,10 @@
 
 The triggers of domain.md §1.3, per household and calendar year (the year of the incident or admission date):
 
-- `medical_out_of_pocket`: Σ `household_pays_fen` of the household's supplementary-medical claims of the year (not
-  withdrawn or rejected) ≥ the threshold (10,000 yuan), or ≥ 50 % of the household's income where known. The
-  register keeps no income today, so the service passes none; the rule takes it when it exists.
+- `medical_out_of_pocket`: Σ `household_pays_fen` of the household's supplementary-medical claims of the year ≥ the
+  threshold (10,000 yuan), or ≥ 50 % of the household's income where known. The register keeps no income today, so
+  the service passes none; the rule takes it when it exists. `household_pays_fen` is what the stay leaves to the
+  household after the decision (a rejection leaves it all but what the other schemes paid).
 - `disaster_loss`: Σ the loss of the household's house-collapse, livestock and crop claims of the year ≥ the
   threshold (5,000 yuan). The loss is what hits the family, not what the insurer pays: the assessment's valuation
   of the claimed facts (rooms x the amount a room, heads x the sum a head, uninsured heads included) before any
@@ -12,11 +13,15 @@ The triggers of domain.md §1.3, per household and calendar year (the year of th
   values the area at its full sum). Known from the assessment: a claim filed but not yet assessed counts 0.
 - `death_or_severe_disability`: a death (accidental death, death by illness) or a disability of grade 1-4 (the most
   severe grade of the claim decides) of a member of working age on the incident date (16-59 by default: a design
-  assumption, configurable). Withdrawn and rejected claims do not count.
-- `uncovered_hospital_stay`: a supplementary-medical claim assessed `not_covered` (no cover in force that day). A
-  rejection is the expected end of such a claim, so only a withdrawn one stops counting.
+  assumption, configurable).
+- `uncovered_hospital_stay`: a supplementary-medical claim assessed `not_covered` (no cover in force that day; a
+  stay in its waiting period is covered, later). A rejection is the expected end of such a claim.
 - `eligible_uncovered`: eligible members of the household (its exit year and the programme's terms, or under
   monitoring) with no family cover in force: computed by the service from cover, judged here.
+
+Every trigger counts the claims whose event happened (`ClaimFact.happened`): all but the withdrawn ones and those
+rejected as a duplicate or a suspected fraud. A rejection for want of cover denies the payment, not the stay, the
+loss or the death, which the household then bears alone.
 
 Re-raising: the facts a resolved or dismissed flag already considered (its `basis`: claim numbers, or members for
 `eligible_uncovered`) are left out of the pool the next flag of the same household, reason and year is judged on, so
@@ -118,6 +123,7 @@ DISASTERS = frozenset({"house_collapse", "livestock_loss", "crop_loss"})
 JUDGED_TYPES = frozenset({MEDICAL, DISABILITY, *DEATHS, *DISASTERS})
 WITHDRAWN = "withdrawn"
 REJECTED = "rejected"
+DID_NOT_HAPPEN = frozenset({"duplicate", "fraud_suspected"})  # rejections that deny the event, not the cover
 NOT_COVERED = "not_covered"
 
 
@@ -136,9 +142,14 @@ class ClaimFact:
     member_id: int | None = None
     birth_date: date | None = None
 
+    decision_reason: str | None = None  # a rejection's reason code
+
     @property
-    def live(self) -> bool:
-        return self.status not in (WITHDRAWN, REJECTED)
+    def happened(self) -> bool:
+        """Whether the claim's event counts for the household: not withdrawn, and not rejected as a duplicate or a
+        suspected fraud. A claim rejected for want of cover (not covered, waiting period, a peril not insured) still
+        tells of a stay, a loss or a death the household lives with, uninsured: those are the risk itself."""
+        return self.status != WITHDRAWN and not (self.status == REJECTED and self.decision_reason in DID_NOT_HAPPEN)
 
 
 @dataclass(frozen=True)
@@ -179,7 +190,7 @@ def medical_out_of_pocket(
     facts: Iterable[ClaimFact], thresholds: RiskThresholds, *, income_fen: int | None = None
 ) -> Finding:
     counted = sorted(
-        (f for f in facts if f.claim_type == MEDICAL and f.live and f.household_pays_fen is not None),
+        (f for f in facts if f.claim_type == MEDICAL and f.happened and f.household_pays_fen is not None),
         key=lambda f: f.claim_no,
     )
     total = sum(f.household_pays_fen or 0 for f in counted)
@@ -199,7 +210,7 @@ def medical_out_of_pocket(
 
 
 def disaster_loss(facts: Iterable[ClaimFact], thresholds: RiskThresholds) -> Finding:
-    counted = sorted((f for f in facts if f.claim_type in DISASTERS and f.live), key=lambda f: f.claim_no)
+    counted = sorted((f for f in facts if f.claim_type in DISASTERS and f.happened), key=lambda f: f.claim_no)
     parts = {f.claim_no: loss_fen(f) for f in counted}
     total = sum(parts.values())
     figures = {"amount_fen": total, "threshold_fen": thresholds.disaster_loss_fen, "parts_fen": parts}
@@ -210,7 +221,7 @@ def disaster_loss(facts: Iterable[ClaimFact], thresholds: RiskThresholds) -> Fin
 def death_or_severe_disability(facts: Iterable[ClaimFact], thresholds: RiskThresholds) -> Finding:
     events: list[dict[str, Any]] = []
     for fact in sorted(facts, key=lambda f: f.claim_no):
-        if not fact.live or fact.birth_date is None:
+        if not fact.happened or fact.birth_date is None:
             continue
         age = age_on(fact.birth_date, fact.incident_date)
         if not thresholds.working_age_min <= age <= thresholds.working_age_max:
@@ -239,7 +250,7 @@ def death_or_severe_disability(facts: Iterable[ClaimFact], thresholds: RiskThres
 
 def uncovered_hospital_stay(facts: Iterable[ClaimFact]) -> Finding:
     stays = sorted(
-        (f for f in facts if f.claim_type == MEDICAL and f.status != WITHDRAWN and NOT_COVERED in f.reasons),
+        (f for f in facts if f.claim_type == MEDICAL and f.happened and NOT_COVERED in f.reasons),
         key=lambda f: f.claim_no,
     )
     parts = {f.claim_no: f.household_pays_fen or 0 for f in stays}

@@ -99,12 +99,15 @@ def _filtered(query: Any, user: User, where: FlagFilter) -> Any:
 
 
 def division_prefix(code: str) -> str:
-    """The village-code prefix of a division: a county's 6 digits, a township's 9, a village's 12; a 12-digit county
-    or township code (zero-padded, as the divisions API writes it) counts as its short form."""
-    if len(code) == 12 and code.endswith("000000"):
-        return code[:6]
-    if len(code) == 12 and code.endswith("000"):
-        return code[:9]
+    """The village-code prefix of a division (GB/T 2260 levels: province 2 digits, prefecture 4, county 6, township
+    9, village 12). A code in its padded form (6 or 12 digits, as the divisions API writes them: 430000000000,
+    431200, 433124000000) counts as its short form; a short form (43, 4312) is taken as it is."""
+    if len(code) in (6, 9, 12):
+        padded = code.ljust(12, "0")
+        for level in (2, 4, 6, 9):
+            if not padded[level:].strip("0"):
+                return padded[:level]
+        return padded
     return code
 
 

@@ -14,8 +14,18 @@ LIMITS = RiskThresholds()
 DAY = date(2026, 5, 10)
 
 
-def medical(no: str, pays: int | None, status: str = "assessed", reasons: tuple[str, ...] = ()) -> ClaimFact:
-    return ClaimFact(no, "supplementary_medical", status, DAY, household_pays_fen=pays, reasons=reasons)
+def medical(
+    no: str, pays: int | None, status: str = "assessed", reasons: tuple[str, ...] = (), decision_reason: str = ""
+) -> ClaimFact:
+    return ClaimFact(
+        no,
+        "supplementary_medical",
+        status,
+        DAY,
+        household_pays_fen=pays,
+        reasons=reasons,
+        decision_reason=decision_reason or None,
+    )
 
 
 def test_medical_out_of_pocket_fires_at_exactly_ten_thousand_yuan_summed_over_the_year() -> None:
@@ -30,17 +40,24 @@ def test_medical_out_of_pocket_fires_at_exactly_ten_thousand_yuan_summed_over_th
     assert at.basis == ("A", "B")
 
 
-def test_withdrawn_rejected_and_unassessed_medical_claims_do_not_count() -> None:
+def test_withdrawn_unassessed_and_fraud_or_duplicate_rejections_do_not_count_a_rejection_for_cover_does() -> None:
     found = rules.medical_out_of_pocket(
         [
-            medical("A", 900_000),
+            medical("A", 600_000),
             medical("B", 500_000, status="withdrawn"),
-            medical("C", 500_000, status="rejected"),
-            medical("D", None, status="filed"),
+            medical("C", 500_000, status="rejected", decision_reason="fraud_suspected"),
+            medical("D", 500_000, status="rejected", decision_reason="duplicate"),
+            medical("E", None, status="filed"),
+            medical("F", 400_000, status="rejected", decision_reason="waiting_period"),  # the stay was real
         ],
         LIMITS,
     )
-    assert not found.fires and found.basis == ("A",) and found.figures["amount_fen"] == 900_000
+    assert found.fires and found.basis == ("A", "F") and found.figures["amount_fen"] == 1_000_000
+    deaths = [
+        ClaimFact("G", "illness_death", "rejected", DAY, birth_date=date(1980, 1, 1), decision_reason="waiting_period"),
+        ClaimFact("H", "accidental_death", "rejected", DAY, birth_date=date(1980, 1, 1), decision_reason="duplicate"),
+    ]
+    assert rules.death_or_severe_disability(deaths, LIMITS).basis == ("G",)
 
 
 def test_half_the_households_income_fires_below_the_fixed_threshold_where_income_is_known() -> None:
@@ -81,8 +98,8 @@ def test_a_death_or_grade_1_to_4_disability_of_a_working_age_member_fires() -> N
     assert rules.death_or_severe_disability([person("O", "accidental_death", date(1966, 5, 10))], wider).fires
 
 
-def test_an_uncovered_stay_counts_even_when_rejected_but_not_when_withdrawn() -> None:
-    rejected = medical("A", 800_000, status="rejected", reasons=("not_covered",))
+def test_an_uncovered_stay_counts_even_when_rejected_but_not_when_withdrawn_or_in_its_waiting_period() -> None:
+    rejected = medical("A", 800_000, status="rejected", reasons=("not_covered",), decision_reason="not_covered")
     withdrawn = medical("B", 800_000, status="withdrawn", reasons=("not_covered",))
     waiting = medical("C", 800_000, reasons=("waiting_period",))
     found = rules.uncovered_hospital_stay([rejected, withdrawn, waiting])

@@ -170,6 +170,38 @@ def test_a_settlement_import_flags_an_uncovered_stay_and_the_out_of_pocket_cost_
     assert all(r["actor"] == "system:test" for r in audit_rows(engine, "raise_risk_flag", "risk_flag"))
 
 
+def test_a_stay_in_its_waiting_period_is_no_uncovered_stay_and_a_rejection_for_cover_leaves_the_cost_counted(
+    world: World, engine: Engine, tmp_path: Path
+) -> None:
+    row = sorted(r for r in coverage_rows(engine, world.issued.policy.policy_no) if r.status == "active")[2]
+    name = fetch(engine, "SELECT name FROM member WHERE id_number = :i", i=row.id_number)[0].name
+    admitted = row.cover_start + timedelta(days=10)  # covered, but inside the 30-day waiting period
+    assert admitted + timedelta(days=5) < local_today()
+    sheet = write(tmp_path / "sheet.csv", [line("W01", name, row.id_number, admitted, total="3000.00")])
+    options = SettlementOptions(world.issued.cast.insurer.id or 0, Actor.system("test"), local_today(), "sheet.csv")
+    outcome = run_settlement_import(engine, sheet, options)
+    assert outcome.claims[0].reasons[0] == "waiting_period"
+    assert flags(world, who="province")["count"] == 0  # 3,000 yuan, and not an uncovered stay
+
+    # A stay of 7,000 yuan to the household (3,400 paid by this cover), then rejected for a reason that denies the
+    # payment, not the stay: the household is left 10,400 yuan, past the threshold.
+    assessed = stay(world, 30)
+    rejected = step(
+        world,
+        assessed["claim_no"],
+        "decision",
+        world.supervisor,
+        version=assessed["version"],
+        decision="reject",
+        reason="other",
+        note="材料核实后不予赔付",
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["household_pays_fen"] == STAY_PAYS + 340_000
+    found = flags(world, reason="medical_out_of_pocket")["data"]
+    assert [f["figures"]["amount_fen"] for f in found] == [STAY_PAYS + 340_000]
+
+
 def test_an_eligible_household_left_uncovered_is_flagged_once(world: World, engine: Engine, session: Session) -> None:
     covered = fetch(
         engine,
@@ -263,6 +295,10 @@ def test_only_the_county_office_works_its_flags_the_province_reads_and_insurers_
     village = flags(world)["data"][0]["village_code"]
     assert flags(world, division=village)["count"] == 1 and flags(world, division=village[:9] + "000")["count"] == 1
     assert flags(world, status="new")["count"] == 0 and flags(world, year=INCIDENT.year - 1)["count"] == 0
+    # the province by its prefecture or province, in the padded forms the divisions API writes
+    for code in ("433100000000", "433100", "430000000000", "430000", "4331", "43"):
+        assert flags(world, "province", division=code)["count"] == 1, code
+    assert flags(world, "province", division="431200000000")["count"] == 0
 
     exported = world.client.get("/api/risk-flags/export.xlsx", headers=county)
     assert exported.status_code == 200
