@@ -151,3 +151,15 @@ def test_an_open_risk_flag_is_counted_by_reason_and_county_until_the_county_work
     login_page(world.client, "huayuan")
     page = world.client.get("/dashboard")
     assert page.status_code == 200 and 'data-testid="open-flags">1<' in page.text and "医疗自付费用高" in page.text
+
+
+def test_the_most_overdue_claims_show_the_step_each_waits_for_and_its_own_due_date(world: World) -> None:
+    claim = approved(world)  # agreed: the payment is due within 10 days (Art. 23)
+    due = date.fromisoformat(str(claim["payment_due_on"]))
+    login_page(world.client, "province")
+    page = world.client.get(f"/dashboard/{HUAYUAN_CODE}?on={due + timedelta(days=1)}")
+    assert page.status_code == 200
+    row = re.search(rf"<tr><td><a href=\"/claims/{claim['claim_no']}\">.*?</tr>", page.text, flags=re.S)
+    assert row, "the claim is among the most overdue"
+    cells = re.findall(r"<td>([^<]*)</td>", row.group(0))
+    assert cells[-2:] == ["支付赔款", due.isoformat()], cells
