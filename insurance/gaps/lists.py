@@ -10,7 +10,7 @@ starts at the division's first village) and stops once it has the page.
 """
 
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +97,15 @@ def _covered(on: date) -> Any:
 
 
 def _registered_after_enrolment(session: Session, division: Division, on: date) -> Any:
-    """Registered after the day of the last enrolment run of the county's family policy for the year (the
-    division's counties only)."""
+    """Registered after the last enrolment run of the county's family policy for the year (the division's counties
+    only): on a later day than the run's date, or that same day after the run began (the run reads the register as
+    it stands when it starts)."""
     rows = session.connection().execute(
-        sa.select(policy.c.county_code, sa.func.max(enrolment.c.enrolled_on))
+        sa.select(
+            policy.c.county_code,
+            enrolment.c.enrolled_on,
+            sa.func.coalesce(enrolment.c.started_at, enrolment.c.created_at),
+        )
         .select_from(enrolment.join(policy, policy.c.id == enrolment.c.policy_id))
         .where(
             policy.c.kind == ProductKind.family.value,
@@ -109,18 +114,25 @@ def _registered_after_enrolment(session: Session, division: Division, on: date) 
             enrolment.c.status == EnrolmentStatus.done.value,
             policy.c.county_code.startswith(service.prefix(division)[:6], autoescape=True),
         )
-        .group_by(policy.c.county_code)
     )
-    last = {county: day for county, day in rows}
+    last: dict[str, tuple[date, Any]] = {}
+    for county, day, began in rows:
+        if county not in last or (day, began) > last[county]:
+            last[county] = (day, began)
     if not last:
         return sa.false()
     return sa.or_(
         *(
             sa.and_(
                 household.c.county_code == county,
-                member.c.created_at >= datetime.combine(day + timedelta(days=1), time(0), PROGRAMME_TZ),
+                sa.or_(
+                    # the next Beijing midnight in UTC: SQLite keeps the UTC wall clock without its offset
+                    member.c.created_at
+                    >= datetime.combine(day + timedelta(days=1), time(0), PROGRAMME_TZ).astimezone(UTC),
+                    member.c.created_at > began,
+                ),
             )
-            for county, day in last.items()
+            for county, (day, began) in last.items()
         )
     )
 

@@ -2,7 +2,7 @@
 and kept exact by every kind of change: an import, an enrolment, an issue, a cancellation, an upheld objection,
 a death. On SQLite and PostgreSQL."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -255,3 +255,30 @@ def test_a_household_moved_to_another_village_leaves_its_old_villages_figures(
     with engine.connect() as connection:
         assert counts.check(connection) == []
     assert village_counts(engine)[old][3] == before[old]["members"] - len(moving)
+
+
+def test_a_member_registered_on_the_enrolment_day_after_the_run_began_is_registered_after_enrolment(
+    session: Session, engine: Engine, story: Story
+) -> None:
+    newcomers = _uncovered(session, story, XUPU, reason="registered_after_enrolment")[0]
+    assert newcomers
+    first = newcomers[0]
+    [joined] = fetch(
+        engine,
+        "SELECT m.id FROM member m JOIN household h ON h.id = m.household_id WHERE h.household_no = :h AND m.name = :n",
+        h=first.household_no,
+        n=first.name,
+    )
+    # the run began at 10:00 Beijing on its day; the newcomer came at 15:00 Beijing that same day
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE enrolment SET started_at = :at WHERE policy_id = :p"),
+            {"at": datetime(IMPORTED.year, IMPORTED.month, IMPORTED.day, 2, tzinfo=UTC), "p": story.policy.id},
+        )
+        connection.execute(
+            text("UPDATE member SET created_at = :at WHERE id = :m"),
+            {"at": datetime(IMPORTED.year, IMPORTED.month, IMPORTED.day, 7, tzinfo=UTC), "m": joined.id},
+        )
+    found = lists.list_members(session, story.cast.province, XUPU, ON, "uncovered", limit=500)[0]
+    [again] = [m for m in found if (m.household_no, m.name) == (first.household_no, first.name)]
+    assert again.reason == GapReason.registered_after_enrolment, (again.reason, story.policy.id)
