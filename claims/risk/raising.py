@@ -353,60 +353,67 @@ def flag_uncovered_households(
 def flag_after_recount(connection: Connection, village_codes: list[str], today: date) -> None:
     """The coverage recount's listener (claims.wiring registers it): after an enrolment, an issue, a cancellation, an
     upheld objection or a roster import, flags the households of the recounted villages left uncovered, in the same
-    transaction. Only where the county's family policy for the day is issued: before that, every household of a
-    county being enrolled is uncovered, and the gap belongs to the enrolment, not to a household's risk. Only the
-    households with an active member outside an issued cover, and those already flagged, are judged."""
+    transaction. Only where the county's family policy is issued: before, every household of a county being enrolled
+    is uncovered, and the gap belongs to the enrolment, not to a household's risk. Judged on the day, where an issued
+    policy is in force, and on the first day of an issued policy still to start: the households an issue leaves out
+    are flagged when it is issued, for its year, not only once something else touches their village."""
     counties = sorted({code[:6] for code in village_codes})
     with Session(bind=connection) as session:
-        in_force = set(
+        days: dict[str, set[date]] = defaultdict(set)
+        issued = select(Policy.county_code, Policy.period_start).where(
+            Policy.kind == ProductKind.family,
+            Policy.status == PolicyStatus.issued,
+            col(Policy.county_code).in_(counties),
+            col(Policy.period_end) >= today,
+        )
+        for county, start in session.exec(issued):
+            days[county].add(max(start, today))
+        by_day: dict[date, list[str]] = defaultdict(list)
+        for code in village_codes:
+            for day in days.get(code[:6], ()):
+                by_day[day].append(code)
+        for day, villages in sorted(by_day.items()):
+            _flag_villages(session, villages, day)
+        session.flush()
+
+
+def _flag_villages(session: Session, villages: list[str], day: date) -> None:
+    """Judges the households of these villages with an active member outside an issued family cover on `day`, and
+    those already flagged for its year."""
+    in_cover = (
+        select(Coverage.member_id)
+        .join(Policy, col(Policy.id) == Coverage.policy_id)
+        .where(
+            Coverage.member_id == Member.id,
+            Coverage.status != CoverStatus.cancelled,
+            col(Coverage.cover_start) <= day,
+            col(Coverage.cover_end) >= day,
+            Policy.status == PolicyStatus.issued,
+            Policy.kind == ProductKind.family,
+        )
+        .exists()
+    )
+    candidates: set[int] = set()
+    for chunk in _chunks(villages):
+        candidates.update(
             session.exec(
-                select(Policy.county_code).where(
-                    Policy.kind == ProductKind.family,
-                    Policy.status == PolicyStatus.issued,
-                    col(Policy.county_code).in_(counties),
-                    col(Policy.period_start) <= today,
-                    col(Policy.period_end) >= today,
+                select(Member.household_id)
+                .join(Household, col(Household.id) == Member.household_id)
+                .where(col(Household.village_code).in_(chunk), Member.status == MemberStatus.active, ~in_cover)
+                .distinct()
+            )
+        )
+        candidates.update(
+            session.exec(
+                select(RiskFlag.household_id)
+                .join(Household, col(Household.id) == RiskFlag.household_id)
+                .where(
+                    col(Household.village_code).in_(chunk),
+                    RiskFlag.reason == RiskReason.eligible_uncovered,
+                    RiskFlag.year == day.year,
+                    col(RiskFlag.status).in_(rules.OPEN_STATUSES),
                 )
             )
         )
-        villages = [code for code in village_codes if code[:6] in in_force]
-        if not villages:
-            return
-        in_cover = (
-            select(Coverage.member_id)
-            .join(Policy, col(Policy.id) == Coverage.policy_id)
-            .where(
-                Coverage.member_id == Member.id,
-                Coverage.status != CoverStatus.cancelled,
-                col(Coverage.cover_start) <= today,
-                col(Coverage.cover_end) >= today,
-                Policy.status == PolicyStatus.issued,
-                Policy.kind == ProductKind.family,
-            )
-            .exists()
-        )
-        candidates: set[int] = set()
-        for chunk in _chunks(villages):
-            candidates.update(
-                session.exec(
-                    select(Member.household_id)
-                    .join(Household, col(Household.id) == Member.household_id)
-                    .where(col(Household.village_code).in_(chunk), Member.status == MemberStatus.active, ~in_cover)
-                    .distinct()
-                )
-            )
-            candidates.update(
-                session.exec(
-                    select(RiskFlag.household_id)
-                    .join(Household, col(Household.id) == RiskFlag.household_id)
-                    .where(
-                        col(Household.village_code).in_(chunk),
-                        RiskFlag.reason == RiskReason.eligible_uncovered,
-                        RiskFlag.year == today.year,
-                        col(RiskFlag.status).in_(rules.OPEN_STATUSES),
-                    )
-                )
-            )
-        if candidates:
-            flag_uncovered_households(session, on=today, household_ids=candidates)
-            session.flush()
+    if candidates:
+        flag_uncovered_households(session, on=day, household_ids=candidates)

@@ -234,11 +234,12 @@ def test_an_eligible_household_left_uncovered_is_flagged_once(world: World, engi
     assert flags(world, reason="eligible_uncovered")["count"] == 1
 
 
-def test_a_coverage_recount_flags_a_newcomer_left_uncovered_only_where_the_familys_policy_is_in_force(
+def test_a_coverage_recount_flags_a_newcomer_left_off_an_issued_policy_for_its_year_even_before_it_starts(
     world: World, engine: Engine
 ) -> None:
     """claims.wiring listens to insurance's recount: the step runs in the recount's transaction, without insurance
-    knowing claims; before the policy's period (the county is still being enrolled) nothing is flagged."""
+    knowing claims. An issued policy still to start is judged on its first day (what an issue leaves out is known
+    then); a policy not issued yet is not judged at all (the county is still being enrolled)."""
     [row] = fetch(
         engine,
         "SELECT m.household_id, h.village_code FROM member m JOIN coverage c ON c.member_id = m.id "
@@ -260,12 +261,18 @@ def test_a_coverage_recount_flags_a_newcomer_left_uncovered_only_where_the_famil
         writing.commit()
     period_start = world.issued.policy.period_start
     with engine.begin() as connection:
+        connection.execute(text("UPDATE policy SET status = 'draft'"))
         counts.recount(connection, villages=[row.village_code], today=period_start - timedelta(days=1))
     assert flags(world, reason="eligible_uncovered")["count"] == 0
     with engine.begin() as connection:
-        counts.recount(connection, villages=[row.village_code], today=INCIDENT)
+        connection.execute(text("UPDATE policy SET status = 'issued'"))
+        counts.recount(connection, villages=[row.village_code], today=period_start - timedelta(days=1))
     [flag] = flags(world, reason="eligible_uncovered")["data"]
-    assert flag["figures"]["uncovered_members"] == 1
+    assert (flag["year"], flag["figures"]["uncovered_members"]) == (period_start.year, 1)
+    with engine.begin() as connection:
+        counts.recount(connection, villages=[row.village_code], today=INCIDENT)
+    [again] = flags(world, reason="eligible_uncovered")["data"]
+    assert again["id"] == flag["id"]  # the same year: refreshed, not raised again
 
 
 def test_only_the_county_office_works_its_flags_the_province_reads_and_insurers_see_none(
