@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 import insurance.wiring  # noqa: F401 - the cohorts follow enrolment
 from bench.common import database_url, libpq_conninfo
@@ -95,11 +96,24 @@ def _autovacuum(conninfo: str, *, enabled: bool) -> None:
             connection.execute("VACUUM ANALYZE")  # as autovacuum would, before the reports are timed
 
 
+def _count(engine: Engine, sql: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(sql)).scalar_one())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--members", type=int, default=PROVINCE)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument(
+        "--risk-flags",
+        action="store_true",
+        help="register claims' step after each recount too (as the app does): the households left uncovered by an "
+        "issued policy are flagged in the recounts timed",
+    )
     args = parser.parse_args()
+    if args.risk_flags:
+        import claims.wiring  # noqa: F401 - the recount's risk-flag step, as main.py, the worker and the CLI load it
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tehuibao-bench-")))
         url = database_url(stack)
@@ -223,6 +237,7 @@ def main() -> None:
             "enrolment_county_max_s": round(max(real.per_county), 2),
             "uncovered": report.uncovered,
             "exact": True,
+            "risk_flags": _count(engine, "SELECT COUNT(*) FROM risk_flag") if args.risk_flags else None,
             "goal_met": province_ms < 50 and county_ms < 20,
         }
         print(json.dumps(result))

@@ -49,6 +49,7 @@ labels.register(
         "follow_up_risk_flag": "跟进返贫风险预警",
         "resolve_risk_flag": "处理完毕返贫风险预警",
         "dismiss_risk_flag": "排除返贫风险预警",
+        "confirm_monitor_category": "确认防返贫监测类别",
     },
 )
 labels.register(
@@ -57,6 +58,7 @@ labels.register(
         "flag_id": "风险预警",
         "division": "行政区划",
         "confirmed_category": "确认的监测类别",
+        "monitor_category": "监测类别",
         "figures": "预警数据",
         "basis": "依据",
         "closing_note": "处理说明",
@@ -67,5 +69,6 @@ labels.register_values(
         "risk_flag.reason": RISK_REASON,
         "risk_flag.status": RISK_STATUS,
         "risk_flag.confirmed_category": MONITOR_CATEGORY,
+        "household.monitor_category": MONITOR_CATEGORY,
     }
 )

@@ -3,7 +3,7 @@
 Working: `follow_up`, `resolve`, `dismiss` are one use case = one commit each, with an event row and an audit
 record. Only the county office of the flag's county acts; the province office reads every county (read only: the
 county confirms the category); insurers and the admin see no flag (404, empty lists). Resolving may record the
-monitoring category the county confirmed, on the flag only: the register is written by the roster import alone.
+monitoring category the county confirmed: on the flag, and on the household, which puts it under monitoring.
 """
 
 from collections.abc import Iterator
@@ -24,6 +24,8 @@ from core.audit import Actor
 from core.auth import county_prefix
 from core.db import utcnow
 from core.models import Role, User
+from insurance.cover import counts
+from insurance.register.models import Household
 
 
 def _event(
@@ -202,8 +204,34 @@ def resolve(session: Session, user: User, flag_id: int, data: ResolveCreate) -> 
     _step(session, user, flag, to_status, RiskAction.resolve, data.note, {"confirmed_category": category})
     after = {"status": flag.status, "confirmed_category": category, "note": data.note}
     audit.record(session, Actor.of(user), "resolve_risk_flag", "risk_flag", flag.id, before=before, after=after)
+    if category is not None:
+        _confirm_category(session, user, flag.household_id, category)
     session.commit()
     return flag
+
+
+def _confirm_category(session: Session, user: User, household_id: int, category: str) -> None:
+    """The county's confirmation puts the household under monitoring on the register (domain.md §1.3: the system
+    flags, the county confirms), which makes it eligible for the family cover: its village is recounted in this
+    transaction, so the coverage figures and gaps show it at once (and, through the recount, an eligible household
+    left uncovered is flagged)."""
+    household = session.get(Household, household_id)
+    if household is None or household.monitor_category == category:
+        return
+    before = {"monitor_category": household.monitor_category}
+    household.monitor_category = category
+    session.add(household)
+    audit.record(
+        session,
+        Actor.of(user),
+        "confirm_monitor_category",
+        "household",
+        household.household_no,
+        before=before,
+        after={"monitor_category": category},
+    )
+    session.flush()
+    counts.recount(session.connection(), villages=[household.village_code])
 
 
 def dismiss(session: Session, user: User, flag_id: int, data: DismissCreate) -> RiskFlag:

@@ -112,8 +112,11 @@ def test_out_of_pocket_stays_raise_one_flag_at_assessment_refreshed_by_new_facts
     ]
     audited = audit_rows(engine, "resolve_risk_flag", "risk_flag", str(flag["id"]))
     assert [(r["actor"], r["after"]["confirmed_category"]) for r in audited] == [("huayuan", "sudden_hardship")]
-    # the register is the roster import's alone: the confirmed category stays on the flag
-    assert {r.monitor_category for r in fetch(engine, "SELECT monitor_category FROM household")} == {None}
+    # the confirmation puts the household under monitoring on the register, audited
+    [household] = fetch(engine, "SELECT id, household_no FROM household WHERE monitor_category IS NOT NULL")
+    assert household.id == flag["household_id"]
+    [confirmed] = audit_rows(engine, "confirm_monitor_category", "household", household.household_no)
+    assert (confirmed["actor"], confirmed["after"]) == ("huayuan", {"monitor_category": "sudden_hardship"})
 
     stay(world, 5)  # 7,000 yuan of new facts: not enough on their own
     assert flags(world, status="new")["count"] == 0
@@ -273,6 +276,34 @@ def test_a_coverage_recount_flags_a_newcomer_left_off_an_issued_policy_for_its_y
         counts.recount(connection, villages=[row.village_code], today=INCIDENT)
     [again] = flags(world, reason="eligible_uncovered")["data"]
     assert again["id"] == flag["id"]  # the same year: refreshed, not raised again
+
+
+def test_a_confirmed_category_makes_a_household_exited_long_ago_eligible_in_the_figures_at_once(
+    world: World, engine: Engine
+) -> None:
+    first, second = stay(world, 30), stay(world, 20)  # together past the threshold: a flag
+    [flag] = flags(world)["data"]
+    [household] = fetch(engine, "SELECT village_code FROM household WHERE id = :h", h=flag["household_id"])
+    size = scalar(engine, "SELECT count(*) FROM member WHERE household_id = :h", h=flag["household_id"])
+    with engine.begin() as connection:  # as if it had left poverty long before the cover's terms reach
+        connection.execute(text("UPDATE household SET exit_year = 2000 WHERE id = :h"), {"h": flag["household_id"]})
+        counts.recount(connection, villages=[household.village_code])
+    province = bearer(world.client, "province")
+
+    def eligible() -> int:
+        return world.client.get(f"/api/coverage/{household.village_code}", headers=province).json()["eligible"]
+
+    before = eligible()
+    county = bearer(world.client, "huayuan")
+    world.client.post(f"/api/risk-flags/{flag['id']}/follow-up", json={"note": "入户核实"}, headers=county)
+    resolved = world.client.post(
+        f"/api/risk-flags/{flag['id']}/resolve",
+        json={"note": "纳入监测", "confirmed_category": "marginal"},
+        headers=county,
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert eligible() == before + size
+    del first, second
 
 
 def test_only_the_county_office_works_its_flags_the_province_reads_and_insurers_see_none(
