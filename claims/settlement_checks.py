@@ -173,22 +173,27 @@ class _Refused(Exception):
 
 
 class SettlementChecker:
-    """Checks rows in file order, remembering the settlement numbers accepted so far (a later row with one of them is
-    a duplicate naming the earlier row; a refused row's number is not remembered, as the roster does with IDs)."""
+    """Checks rows in file order, remembering every valid settlement number met so far, the refused rows' too (the
+    contract: "a number used earlier in the file"): a later row with one of them is a duplicate naming the earlier
+    row, whatever became of that row."""
 
     def __init__(self, header: HeaderMap, *, today: date) -> None:
         self.header = header
         self.today = today
         self.seen: dict[str, int] = {}  # settlement number -> the row that first carried it
         self._positions = header.positions
+        self._number: str | None = None  # the row's settlement number, once it is known to be one
 
     def check(self, row: int, cells: Sequence[str]) -> CheckedRow:
         fixes: list[SheetIssue] = []
+        self._number = None
         try:
             settlement = self._typed(row, cells, fixes)
         except _Refused as refused:
+            if self._number is not None:
+                self.seen.setdefault(self._number, row)
             return CheckedRow(row, None, (refused.issue,))
-        self.seen[settlement.settlement_no] = row
+        self.seen.setdefault(settlement.settlement_no, row)
         return CheckedRow(row, settlement, tuple(fixes))
 
     # --- one row ------------------------------------------------------------------------------------------------
@@ -250,6 +255,7 @@ class SettlementChecker:
                 f"结算单号“{shown(settlement_no)}”被表格软件显示为科学计数法，位数已丢失，请将该列设为文本后重新导出",
                 settlement_no,
             )
+        self._number = settlement_no
         raw_name = self._cell(cells, "name")
         name = self._text(row, cells, "name", squeeze=True)
         if name != raw_name:

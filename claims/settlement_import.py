@@ -5,14 +5,15 @@ limit counts the earlier rows of the same file. One transaction per file; a dry 
 
 Decisions (documented for the office):
 - Which members an insurer may import for: those on the register of a county where the insurer holds an issued
-  policy (the register an insurer's staff may see). A valid ID number outside those counties is `member_unknown`,
-  exactly as a number not on the register: an insurer learns nothing of other counties' registers.
+  policy. A number not on the register is `member_unknown`; a member on the register of a county where the insurer
+  holds no issued policy is refused `not_covered` (the sample's answer key: the cover does not answer for the stay).
 - The claim's policy: the insurer's policy whose cover line of the member is in force on the admission date, else
   the member's latest line with the insurer, else the insurer's latest issued policy of the member's county. A stay
   the cover does not answer for is filed and assessed at 0 with `not_covered` or `waiting_period`, so the office sees
   the hospital stays of uncovered people.
 - The same file again (same sha256) is run as a check only: every row already imported is refused as
-  `duplicate_settlement`, nothing is written, and the outcome names the earlier import.
+  `duplicate_settlement`, nothing is written, and the outcome names the earlier import. An earlier import that
+  failed kept nothing: the file runs again on its row.
 - Issue values are stored as settlement_checks masks them: the report never carries a full ID number.
 """
 
@@ -32,7 +33,7 @@ from sqlmodel import Session, select
 from claims.models import SettlementImport, SettlementImportIssue
 from claims.risk import raising as risk_raising
 from claims.settlement_batch import CHUNK, ClaimCreated, SettlementBatch
-from claims.settlement_checks import ERROR, CheckedRow, SheetIssue, check_sheet, header_issues
+from claims.settlement_checks import ERROR, FIXED, CheckedRow, SheetIssue, check_sheet, header_issues
 from claims.settlement_sheet import SettlementSheet, open_settlement_sheet
 from core.audit import Actor
 from core.db import utcnow
@@ -80,6 +81,10 @@ class SettlementOutcome:
     def errors(self) -> list[SheetIssue]:
         return [i for i in self.issues if i.kind == ERROR]
 
+    @property
+    def fixed(self) -> list[SheetIssue]:
+        return [i for i in self.issues if i.kind == FIXED]
+
     def summary(self) -> dict[str, Any]:
         """The --json contract, and the API's counts."""
         return {
@@ -96,6 +101,7 @@ class SettlementOutcome:
             "encoding": self.encoding,
             "extra_columns": self.extra_columns,
             "errors": [{"row": i.row, "column": i.column, "code": i.code, "message": i.message} for i in self.errors],
+            "fixed": [{"row": i.row, "column": i.column, "code": i.code, "message": i.message} for i in self.fixed],
             "claims": [vars(c) for c in self.claims],
         }
 
@@ -127,6 +133,8 @@ def _settle_chunk(
     settled = iter(batch.settle([c.settlement for c in chunk if c.settlement is not None], sheet.header))
     for checked in chunk:
         result: ClaimCreated | SheetIssue | None = checked.refusal if checked.settlement is None else next(settled)
+        if checked.settlement is not None:
+            outcome.issues.extend(checked.issues)  # the forms normalised (fixed), reported as the roster does
         if isinstance(result, ClaimCreated):
             outcome.accepted += 1
             outcome.claims.append(result)
@@ -186,12 +194,32 @@ def _run(
     outcome.issues.extend(header_issues(sheet.header))
     with Session(engine, expire_on_commit=False) as session:
         earlier = session.exec(select(SettlementImport).where(SettlementImport.sha256 == digest)).first()
+        retried: SettlementImport | None = None
         if earlier is not None and earlier.id != import_id:
-            outcome.already_imported = earlier.id
+            if earlier.status == ImportStatus.failed:
+                retried = earlier  # nothing of it was kept: run again on its row, as a new upload of it does
+            else:
+                outcome.already_imported = earlier.id
         writes = not options.dry_run and outcome.already_imported is None
         record: SettlementImport | None = None
         if writes:
             record = session.get(SettlementImport, import_id) if import_id is not None else None
+            if record is None and retried is not None:
+                record = retried
+                record.filename, record.size_bytes = options.filename[:255], sheet.size_bytes
+                record.insurer_id, record.actor, record.actor_user_id = (
+                    options.insurer_id,
+                    options.actor.name,
+                    options.actor.user_id,
+                )
+                record.status, record.message, record.started_at, record.finished_at = (
+                    ImportStatus.running,
+                    None,
+                    utcnow(),
+                    None,
+                )
+                session.add(record)
+                session.flush()
             if record is None:
                 record = SettlementImport(
                     filename=options.filename[:255],

@@ -17,6 +17,15 @@ def _unusable(args: argparse.Namespace, code: str, message: str, column: str | N
     return 2
 
 
+def _failed(args: argparse.Namespace, exc: Exception) -> int:
+    """An internal failure (the database away, a bug): exit status 1, nothing created, never a traceback."""
+    message = f"{type(exc).__name__}: {mask_ids_in_text(str(exc))}"
+    print(f"导入失败，未创建任何案件: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"error": {"code": "internal_error", "message": message, "column": None}}, ensure_ascii=False))
+    return 1
+
+
 def _insurer_id(settings: Settings, uscc: str | None) -> tuple[int | None, str]:
     """The insurer named by its USCC, or the only insurer there is; else None and why (Chinese)."""
     from sqlmodel import select
@@ -32,6 +41,14 @@ def _insurer_id(settings: Settings, uscc: str | None) -> tuple[int | None, str]:
         if len(ids) == 1:
             return ids[0], ""
         return None, "请用 --insurer 指定保险公司的统一社会信用代码"
+
+
+def _writable(path: Path) -> bool:
+    """The report's folder exists and may be written (checked before the import, whose commit it cannot undo)."""
+    import os
+
+    folder = path.parent if str(path.parent) else Path(".")
+    return folder.is_dir() and os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _report(path: Path, outcome: object) -> None:
@@ -53,10 +70,11 @@ def cmd_import_settlements(settings: Settings, args: argparse.Namespace) -> int:
     try:
         insurer_id, why = _insurer_id(settings, args.insurer)
     except Exception as exc:  # noqa: BLE001 - the database away: an internal failure, exit status 1
-        print(f"导入失败，未创建任何案件: {type(exc).__name__}: {mask_ids_in_text(str(exc))}", file=sys.stderr)
-        return 1
+        return _failed(args, exc)
     if insurer_id is None:
         return _unusable(args, "insurer_unknown", why)
+    if args.report and not _writable(Path(args.report)):
+        return _unusable(args, "report_unwritable", f"报告文件无法写入: {args.report}")
     options = SettlementOptions(
         insurer_id=insurer_id,
         actor=Actor.system("cli"),
@@ -66,13 +84,16 @@ def cmd_import_settlements(settings: Settings, args: argparse.Namespace) -> int:
     )
     try:
         outcome = run_settlement_import(get_engine(settings.effective_database_url), path, options)
-        if args.report:
-            _report(Path(args.report), outcome)
     except SettlementSheetUnreadable as exc:
         return _unusable(args, exc.code, exc.message, exc.column)
     except Exception as exc:  # noqa: BLE001 - reported, exit status 1, never a traceback to the clerk
-        print(f"导入失败，未创建任何案件: {type(exc).__name__}: {mask_ids_in_text(str(exc))}", file=sys.stderr)
-        return 1
+        return _failed(args, exc)
+    report_failed = ""
+    if args.report:
+        try:  # the import has committed: a report that cannot be written does not undo it
+            _report(Path(args.report), outcome)
+        except OSError as exc:
+            report_failed = f"{type(exc).__name__}: {exc.strerror or exc}"
     number = f"#{outcome.import_id} " if outcome.import_id else ""
     print(
         f"结算单导入 {number}{path.name}: 读取 {outcome.rows} 行，受理 {outcome.accepted}，拒绝 {outcome.refused}；"
@@ -84,7 +105,9 @@ def cmd_import_settlements(settings: Settings, args: argparse.Namespace) -> int:
         print("  试运行：未写入任何数据")
     if outcome.extra_columns:
         print(f"  未知的列已忽略: {'、'.join(outcome.extra_columns)}")
-    if args.report:
+    if report_failed:
+        print(f"  导入已完成，但报告未能写入 {args.report}: {report_failed}", file=sys.stderr)
+    elif args.report:
         print(f"  报告: {args.report}")
     if args.json:
         print(json.dumps(outcome.summary(), ensure_ascii=False))

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from claims.settlement_import import file_sha256
 from claims.settlement_sheet import SETTLEMENT_COLUMNS
 from core.db import local_today
 from insurance.register.identifiers import id_check_char
@@ -179,3 +181,72 @@ def test_unusable_input_exits_2_and_an_internal_failure_1(setting: Setting, tmp_
         "import-settlements", str(path), "--insurer", setting.uscc, env={"DATABASE_URL": "sqlite:////nonexistent/x.db"}
     )
     assert broken.returncode == 1 and "导入失败" in broken.stderr
+
+
+def test_a_file_whose_import_failed_runs_again_on_that_import(setting: Setting, engine: Engine, tmp_path: Path) -> None:
+    (a, a_name, start) = setting.ids[0]
+    path = write(tmp_path / "sheet.csv", [line("F01", a_name, a, min(start + timedelta(days=120), local_today()))])
+    with engine.begin() as connection:  # a web upload of the same bytes whose job failed: nothing of it was kept
+        connection.execute(
+            text(
+                "INSERT INTO settlement_import (filename, sha256, size_bytes, actor, status, message, rows, accepted, "
+                "refused, claims_created, payable_fen, household_pays_fen, created_at) VALUES ('sheet.csv', :sha, 1, "
+                "'handler', 'failed', '导入失败', 0, 0, 0, 0, 0, 0, CURRENT_TIMESTAMP)"
+            ),
+            {"sha": file_sha256(path)},
+        )
+    failed_id = scalar(engine, "SELECT id FROM settlement_import")
+    result = run_cli("import-settlements", str(path), "--insurer", setting.uscc, "--json", env=setting.env)
+    assert result.returncode == 0, result.stderr
+    body = _json(result.stdout)
+    assert (body["import_id"], body["already_imported"], body["claims_created"]) == (failed_id, None, 1)
+    assert scalar(engine, "SELECT status FROM settlement_import") == "done"
+    assert [r.claim_no for r in fetch(engine, "SELECT claim_no FROM claim")] == [body["claims"][0]["claim_no"]]
+
+
+def test_a_number_used_earlier_in_the_file_is_a_duplicate_even_of_a_refused_row_and_fixes_are_reported(
+    setting: Setting, engine: Engine, tmp_path: Path
+) -> None:
+    (a, a_name, start), (b, b_name, _) = setting.ids[:2]
+    day = min(start + timedelta(days=120), local_today() - timedelta(days=10))
+    rows = [
+        line("D01", a_name, a, day, bmi_paid="1.234"),  # 2 amount_invalid
+        line("D01", a_name, a, day + timedelta(days=1)),  # 3 another stay with row 2's number
+        line("D02", "别人", b, day),  # 4 name_mismatch (refused against the register)
+        line("D02", b_name, b, day + timedelta(days=1)),  # 5 row 4's number again
+        line("D03", f"{b_name[0]} {b_name[1:]}", b, day + timedelta(days=2)),  # 6 a name with a space: fixed
+    ]
+    result = run_cli(
+        "import-settlements",
+        str(write(tmp_path / "dup.csv", rows)),
+        "--insurer",
+        setting.uscc,
+        "--json",
+        env=setting.env,
+    )
+    assert result.returncode == 0, result.stderr
+    body = _json(result.stdout)
+    refusals = {e["row"]: (e["code"], e["message"]) for e in body["errors"]}
+    assert [refusals[r][0] for r in (2, 3, 4, 5)] == [
+        "amount_invalid",
+        "duplicate_settlement",
+        "name_mismatch",
+        "duplicate_settlement",
+    ]
+    assert "第 2 行" in refusals[3][1] and "第 4 行" in refusals[5][1]
+    assert [c["row"] for c in body["claims"]] == [6]
+    assert [(f["row"], f["code"]) for f in body["fixed"]] == [(6, "name_with_spaces")]
+
+
+def test_a_report_that_cannot_be_written_refuses_the_run_before_anything_is_imported(
+    setting: Setting, engine: Engine, tmp_path: Path
+) -> None:
+    (a, a_name, start) = setting.ids[0]
+    path = write(tmp_path / "sheet.csv", [line("R01", a_name, a, min(start + timedelta(days=120), local_today()))])
+    report = tmp_path / "no-such-folder" / "r.csv"
+    result = run_cli(
+        "import-settlements", str(path), "--insurer", setting.uscc, "--json", "--report", str(report), env=setting.env
+    )
+    assert result.returncode == 2
+    assert _json(result.stdout)["error"]["code"] == "report_unwritable"
+    assert scalar(engine, "SELECT count(*) FROM claim") == 0
