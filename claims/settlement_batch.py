@@ -154,8 +154,11 @@ class SettlementBatch:
         )
         found = {number: _Person(*person) for number, *person in session.exec(people)}
         numbers = sorted({r.settlement_no for r in rows})
-        query = select(Claim.settlement_no, Claim.claim_no).where(one_of(session, Claim.settlement_no, numbers))
-        taken = {number: claim_no for number, claim_no in session.exec(query)}
+        query = select(Claim.settlement_no, Claim.claim_no, Claim.insurer_id).where(
+            one_of(session, Claim.settlement_no, numbers)
+        )
+        # another company's claim is not named to this one (the number is unique across companies)
+        taken = {n: no if insurer == self.insurer_id else "" for n, no, insurer in session.exec(query)}
         known = {p.id: p.household_id for p in found.values() if p.county_code in self.counties}
         lines = answers.cover_lines_of_members(session, known, self.policies)
         self._load_used(known)
@@ -189,7 +192,8 @@ class SettlementBatch:
             message = f"姓名“{row.name}”与花名册登记的姓名“{member.name}”不一致"
             return _refusal(row, "name", header.header_of("name"), NAME_MISMATCH, message, row.name)
         if row.settlement_no in taken:
-            message = f"结算单号“{row.settlement_no}”已导入（理赔案件{taken[row.settlement_no]}）"
+            named = f"（理赔案件{taken[row.settlement_no]}）" if taken[row.settlement_no] else ""
+            message = f"结算单号“{row.settlement_no}”已导入{named}"
             column = header.header_of("settlement_no")
             return _refusal(row, "settlement_no", column, DUPLICATE_SETTLEMENT, message, row.settlement_no)
         mine = lines.get(member.id, [])
