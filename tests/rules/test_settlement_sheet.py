@@ -132,10 +132,15 @@ def test_a_settlement_number_used_earlier_is_refused_naming_that_row() -> None:
     assert refusal.message == "结算单号“JS20260105001”与第 2 行重复"
 
 
-def test_a_refused_row_does_not_make_a_later_one_a_duplicate() -> None:
-    """As the roster does with IDs: a corrected row later in the file is the one imported."""
-    bad, corrected = check(good(total_cost="abc"), good())
-    assert bad.settlement is None and corrected.settlement is not None and corrected.issues == ()
+def test_a_refused_rows_number_still_counts_as_used_earlier_in_the_file() -> None:
+    """The contract: duplicate_settlement is "a number used earlier in the file, naming that row", whatever became
+    of that row (a refused row's number used to be forgotten, and a DB-side refusal's not: two rules for one file)."""
+    bad, again = check(good(total_cost="abc"), good())
+    assert bad.settlement is None and again.settlement is None
+    assert again.refusal is not None and again.refusal.code == DUPLICATE_SETTLEMENT
+    assert again.refusal.message == "结算单号“JS20260105001”与第 2 行重复"
+    blank, numbered = check(good(settlement_no=""), good())  # a row with no number uses none
+    assert blank.settlement is None and numbered.settlement is not None
 
 
 @pytest.mark.parametrize(
