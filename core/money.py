@@ -52,7 +52,7 @@ def parse_yuan(
         return None, YuanProblem.invalid
     sign, whole, cents = found.groups()
     cents = cents or ""
-    if sign and not negative:
+    if sign and not negative and (whole.strip("0") or cents.strip("0")):  # "-0.00" is zero, not negative
         return None, YuanProblem.negative
     if len(cents) > 2:
         return None, YuanProblem.decimals

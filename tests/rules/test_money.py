@@ -87,3 +87,8 @@ def test_numbers_that_are_no_amount_are_invalid(value: Decimal | bool) -> None:
 def test_a_decimal_keeps_its_written_places() -> None:
     assert parse_yuan(Decimal("1.50")) == (150, None)
     assert parse_yuan(Decimal("1.505")) == (None, YuanProblem.decimals)
+
+
+@pytest.mark.parametrize("text", ["-0", "-0.00", "-000.0"])
+def test_a_signed_zero_is_zero_not_a_negative_amount(text: str) -> None:
+    assert parse_yuan(text) == (0, None)
