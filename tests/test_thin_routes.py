@@ -14,6 +14,7 @@ ROUTE_MODULES = sorted(
         *ROOT.glob("insurance/*/pages/*.py"),
         *ROOT.glob("claims/**/api.py"),
         *ROOT.glob("claims/**/pages.py"),
+        *ROOT.glob("claims/**/pages/*.py"),
         ROOT / "core/web.py",
     ]
 )
