@@ -50,6 +50,22 @@ def stay(world: World, days_before: int, **extra: Any) -> dict[str, Any]:
     return ready(world, ClaimType.supplementary_medical, STAY, incident_date=incident, **extra)
 
 
+def reject(world: World, claim: dict[str, Any], reason: str, note: str) -> dict[str, Any]:
+    """The supervisor's rejection of an assessed claim, with its reason code."""
+    rejected = step(
+        world,
+        claim["claim_no"],
+        "decision",
+        world.supervisor,
+        version=claim["version"],
+        decision="reject",
+        reason=reason,
+        note=note,
+    )
+    assert rejected.status_code == 200, rejected.text
+    return rejected.json()
+
+
 def working_age_member(engine: Engine, on: date) -> str:
     """A covered member aged 16-59 on `on` (the birth date is digits 7-14 of the ID number)."""
     for row in fetch(engine, "SELECT m.id_number FROM member m JOIN coverage c ON c.member_id = m.id ORDER BY m.id"):
@@ -79,17 +95,7 @@ def test_out_of_pocket_stays_raise_one_flag_at_assessment_refreshed_by_new_facts
     assert listed["count"] == 1  # refreshed, never duplicated
     assert listed["data"][0]["figures"]["amount_fen"] == 3 * STAY_PAYS
     # a rejection through the decision takes the stay out of the sum, in the decision's transaction
-    rejected = step(
-        world,
-        third["claim_no"],
-        "decision",
-        world.supervisor,
-        version=third["version"],
-        decision="reject",
-        reason="fraud_suspected",
-        note="经核实非本人住院",
-    )
-    assert rejected.status_code == 200, rejected.text
+    reject(world, third, "fraud_suspected", "经核实非本人住院")
     county = bearer(world.client, "huayuan")
     detail = world.client.get(f"/api/risk-flags/{flag['id']}", headers=county).json()
     assert detail["figures"]["amount_fen"] == 2 * STAY_PAYS
@@ -189,18 +195,7 @@ def test_a_stay_in_its_waiting_period_is_no_uncovered_stay_and_a_rejection_for_c
     # A stay of 7,000 yuan to the household (3,400 paid by this cover), then rejected for a reason that denies the
     # payment, not the stay: the household is left 10,400 yuan, past the threshold.
     assessed = stay(world, 30)
-    rejected = step(
-        world,
-        assessed["claim_no"],
-        "decision",
-        world.supervisor,
-        version=assessed["version"],
-        decision="reject",
-        reason="other",
-        note="材料核实后不予赔付",
-    )
-    assert rejected.status_code == 200, rejected.text
-    assert rejected.json()["household_pays_fen"] == STAY_PAYS + 340_000
+    assert reject(world, assessed, "other", "材料核实后不予赔付")["household_pays_fen"] == STAY_PAYS + 340_000
     found = flags(world, reason="medical_out_of_pocket")["data"]
     assert [f["figures"]["amount_fen"] for f in found] == [STAY_PAYS + 340_000]
 
