@@ -182,16 +182,14 @@ class SettlementChecker:
         self.today = today
         self.seen: dict[str, int] = {}  # settlement number -> the row that first carried it
         self._positions = header.positions
-        self._number: str | None = None  # the row's settlement number, once it is known to be one
 
     def check(self, row: int, cells: Sequence[str]) -> CheckedRow:
         fixes: list[SheetIssue] = []
-        self._number = None
         try:
             settlement = self._typed(row, cells, fixes)
         except _Refused as refused:
-            if self._number is not None:
-                self.seen.setdefault(self._number, row)
+            if refused.issue.key != "settlement_no":  # the number, read first, was one: the row used it
+                self.seen.setdefault(self._text(row, cells, "settlement_no"), row)
             return CheckedRow(row, None, (refused.issue,))
         self.seen.setdefault(settlement.settlement_no, row)
         return CheckedRow(row, settlement, tuple(fixes))
@@ -255,7 +253,6 @@ class SettlementChecker:
                 f"结算单号“{shown(settlement_no)}”被表格软件显示为科学计数法，位数已丢失，请将该列设为文本后重新导出",
                 settlement_no,
             )
-        self._number = settlement_no
         raw_name = self._cell(cells, "name")
         name = self._text(row, cells, "name", squeeze=True)
         if name != raw_name:

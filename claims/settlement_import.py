@@ -204,33 +204,21 @@ def _run(
         record: SettlementImport | None = None
         if writes:
             record = session.get(SettlementImport, import_id) if import_id is not None else None
-            if record is None and retried is not None:
-                record = retried
-                record.filename, record.size_bytes = options.filename[:255], sheet.size_bytes
-                record.insurer_id, record.actor, record.actor_user_id = (
-                    options.insurer_id,
-                    options.actor.name,
-                    options.actor.user_id,
-                )
-                record.status, record.message, record.started_at, record.finished_at = (
-                    ImportStatus.running,
-                    None,
-                    utcnow(),
-                    None,
-                )
-                session.add(record)
-                session.flush()
             if record is None:
-                record = SettlementImport(
-                    filename=options.filename[:255],
-                    sha256=digest,
-                    size_bytes=sheet.size_bytes,
-                    insurer_id=options.insurer_id,
-                    actor=options.actor.name,
-                    actor_user_id=options.actor.user_id,
-                    status=ImportStatus.running,
-                    started_at=utcnow(),
-                )
+                this_run = {
+                    "filename": options.filename[:255],
+                    "size_bytes": sheet.size_bytes,
+                    "insurer_id": options.insurer_id,
+                    "actor": options.actor.name,
+                    "actor_user_id": options.actor.user_id,
+                    "status": ImportStatus.running,
+                    "message": None,
+                    "started_at": utcnow(),
+                    "finished_at": None,
+                }
+                record = retried or SettlementImport(sha256=digest)
+                for key, value in this_run.items():
+                    setattr(record, key, value)
                 session.add(record)
                 session.flush()
             outcome.import_id = record.id

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,10 +46,7 @@ def _insurer_id(settings: Settings, uscc: str | None) -> tuple[int | None, str]:
 
 def _writable(path: Path) -> bool:
     """The report's folder exists and may be written (checked before the import, whose commit it cannot undo)."""
-    import os
-
-    folder = path.parent if str(path.parent) else Path(".")
-    return folder.is_dir() and os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    return path.parent.is_dir() and os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _report(path: Path, outcome: object) -> None:
