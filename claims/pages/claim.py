@@ -6,10 +6,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from claims import assessing, documents, filing, forms, queries, review, workflow
 from claims.errors import ClaimCode, ClaimInvalidError
@@ -25,12 +24,10 @@ from claims.schemas import (
     VersionedAction,
 )
 from claims.status import DECISION_LABELS
-from core import validation
 from core.auth import CurrentUser, SessionDep, SettingsDep, is_insurer
 from core.db import local_today
-from core.errors import DomainError
 from core.models import Role, User
-from core.templating import render
+from core.templating import form_step, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,25 +95,13 @@ def _step(
     run: Callable[[], object],
 ) -> Response:
     """Runs one use case; back to the claim page on success, or the page with the refusal inside the form."""
-    try:
-        run()
-    except DomainError as exc:
+
+    def refused(message: str, status: int) -> HTMLResponse:
         return _claim_page(
-            request,
-            session,
-            user,
-            claim_no,
-            error=exc.message,
-            failed_form=form_name,
-            typed=typed,
-            status=exc.status_code,
+            request, session, user, claim_no, error=message, failed_form=form_name, typed=typed, status=status
         )
-    except ValidationError as exc:
-        message = str(validation.describe(exc.errors())["message"])
-        return _claim_page(
-            request, session, user, claim_no, error=message, failed_form=form_name, typed=typed, status=422
-        )
-    return RedirectResponse(f"/claims/{claim_no}#{form_name}", status_code=303)
+
+    return form_step(run, refused, f"/claims/{claim_no}#{form_name}")
 
 
 def _version(typed: dict[str, str]) -> dict[str, Any]:

@@ -7,20 +7,18 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from claims.risk import labels as risk_labels
 from claims.risk import service, views
 from claims.risk.api import FlagFilterDep
 from claims.risk.errors import RiskCode, RiskForbiddenError
 from claims.risk.schemas import DismissCreate, FollowUpCreate, ResolveCreate
-from core import labels, validation
+from core import labels
 from core.auth import CurrentUser, SessionDep
-from core.errors import DomainError
 from core.models import Role, User
-from core.templating import render
+from core.templating import form_step, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -109,16 +107,10 @@ def _step(
     typed: dict[str, str],
     run: Callable[[], object],
 ) -> Response:
-    try:
-        run()
-    except DomainError as exc:
-        return _flag_page(
-            request, session, user, flag_id, error=exc.message, failed_form=form, typed=typed, status=exc.status_code
-        )
-    except ValidationError as exc:
-        message = str(validation.describe(exc.errors())["message"])
-        return _flag_page(request, session, user, flag_id, error=message, failed_form=form, typed=typed, status=422)
-    return RedirectResponse(f"/risk-flags/{flag_id}#history", status_code=303)
+    def refused(message: str, status: int) -> HTMLResponse:
+        return _flag_page(request, session, user, flag_id, error=message, failed_form=form, typed=typed, status=status)
+
+    return form_step(run, refused, f"/risk-flags/{flag_id}#history")
 
 
 @router.post("/risk-flags/{flag_id}/follow-up", response_class=HTMLResponse)
