@@ -117,6 +117,9 @@ def test_the_filing_form_refuses_an_amount_with_three_decimals_in_chinese_and_ke
     assert 'value="supplementary_medical" selected' in refused.text
     assert f'<option value="{member}" selected>' in refused.text  # the member chosen stays chosen
 
+    unchosen = world.client.post("/claims/new", data={"claim_type": "", "household_no": ""})
+    assert unchosen.status_code == 422 and "请选择理赔类型" in unchosen.text  # shown with no household chosen too
+
     filed = world.client.post("/claims/new", data={**form, "total_cost_yuan": "12,000.00"}, follow_redirects=False)
     assert filed.status_code == 303, filed.text
     claim_no = filed.headers["location"].rsplit("/", 1)[1]
