@@ -12,6 +12,7 @@ from claims.status import CLAIM_STATUS_LABELS, ClaimStatus
 from claims.uploads import max_bytes_of, read_upload, store_key
 from core import audit
 from core.audit import Actor
+from core.db import utcnow
 from core.models import User
 from core.settings import Settings
 from core.storage import get_store
@@ -33,7 +34,7 @@ def upload_document(
     filename: str | None,
     declared_type: str | None,
 ) -> ClaimDocument:
-    claim = queries.get_claim(session, user, claim_no)
+    claim = queries.get_claim_header(session, user, claim_no)
     queries.require_handler(user)
     if code not in checklist.codes(claim.claim_type):
         raise ClaimInvalidError(
@@ -53,7 +54,7 @@ def upload_document(
         declared_type=declared_type,
         label=checklist.DOCUMENT_LABELS[code],
     )
-    key = store_key(claim.id or 0, checked)
+    key = store_key(claim.id, checked)
     store = get_store(settings)
     # The key is the digest: a file already under it holds these very bytes, made durable when first stored (a
     # household's second copy of a scan costs no write). Stored before the row, so the commit never names a file
@@ -61,7 +62,7 @@ def upload_document(
     if not store.exists(key):
         store.put(key, content)
     document = ClaimDocument(
-        claim_id=claim.id or 0,
+        claim_id=claim.id,
         code=code,
         filename=checked.filename,
         content_type=checked.content_type,
@@ -70,8 +71,11 @@ def upload_document(
         store_key=key,
         uploaded_by=user.username,
         uploaded_by_user_id=user.id,
+        uploaded_at=utcnow(),
     )
-    session.add(document)
+    # A plain INSERT of the row (its id back), not the unit of work: the upload is most of a claim's requests.
+    values = document.model_dump(exclude={"id"})
+    document.id = session.connection().execute(_DOCUMENT_INSERT, values).scalar_one()
     after = {
         "document_code": code,
         "filename": checked.filename,
@@ -81,6 +85,9 @@ def upload_document(
     audit.record(session, Actor.of(user), "upload_document", "claim", claim.claim_no, after=after)
     session.commit()
     return document
+
+
+_DOCUMENT_INSERT = ClaimDocument.__table__.insert().returning(ClaimDocument.__table__.c.id)  # type: ignore[attr-defined]
 
 
 def list_documents(session: Session, user: User, claim_no: str) -> list[ClaimDocument]:

@@ -26,13 +26,13 @@ from claims.models import (
     Claim,
     ClaimCheck,
     ClaimCounter,
-    ClaimEvent,
     ClaimInvoice,
     claim_no_for,
 )
 from claims.risk import raising as risk_raising
 from claims.schemas import ClaimCreate, OverrideCreate
 from claims.status import INITIAL_STATUS, ClaimStatus, ClaimType
+from claims.workflow import record_event
 from core import audit
 from core.audit import Actor
 from core.db import utcnow
@@ -355,17 +355,7 @@ def file_claim(session: Session, user: User, data: ClaimCreate, *, today: date) 
     checks = _checks(session, claim, member, coverage, data, obj)
     session.add_all(checks)
     session.add_all(ClaimInvoice(claim_id=claim.id or 0, invoice_no=n.strip()) for n in data.invoice_nos)
-    session.add(
-        ClaimEvent(
-            claim_id=claim.id or 0,
-            from_status=None,
-            to_status=claim.status,
-            action="file",
-            version=claim.version,
-            actor=user.username,
-            actor_user_id=user.id,
-        )
-    )
+    record_event(session, claim.id or 0, None, claim.status, "file", claim.version, Actor.of(user))
     after = {
         "claim_type": claim.claim_type,
         "status": claim.status,

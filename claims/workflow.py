@@ -80,7 +80,7 @@ def transition(
     reasons: list[str] | None = None,
     note: str | None = None,
     changes: dict[str, Any] | None = None,
-) -> ClaimEvent:
+) -> None:
     """Moves the claim by the status table, applies `changes`, and adds the event and the audit record (not
     committed). The event's version is the one the claim will have after this update."""
     actor = user if isinstance(user, Actor) else Actor.of(user)
@@ -95,23 +95,43 @@ def transition(
     claim.status = to_status
     claim.updated_at = utcnow()
     session.add(claim)
-    event = ClaimEvent(
-        claim_id=claim.id or 0,
-        from_status=from_status,
-        to_status=to_status,
-        action=action.value,
-        reasons=list(reasons or []),
-        note=note,
-        version=claim.version + 1,
-        actor=actor.name,
-        actor_user_id=actor.user_id,
-    )
-    session.add(event)
+    record_event(session, claim.id or 0, from_status, to_status, action.value, claim.version + 1, actor, reasons, note)
     after = {**snapshot(claim), "version": claim.version + 1}
     if reasons:
         after["reasons"] = list(reasons)
     audit.record(session, actor, action.value, "claim", claim.claim_no, before=before, after=after)
-    return event
+
+
+_EVENT_INSERT = ClaimEvent.__table__.insert()  # type: ignore[attr-defined]
+
+
+def record_event(
+    session: Session,
+    claim_id: int,
+    from_status: ClaimStatus | None,
+    to_status: ClaimStatus,
+    action: str,
+    version: int,
+    actor: Actor,
+    reasons: list[str] | None = None,
+    note: str | None = None,
+) -> None:
+    """The claim's history row, in the use case's transaction: a plain INSERT on the session's connection (as
+    core.audit.record), since nothing reads it back before the commit and it must not autoflush the claim's update
+    ahead of its guarded flush (`_race_is_conflict`)."""
+    values = {
+        "claim_id": claim_id,
+        "from_status": from_status,
+        "to_status": to_status,
+        "action": action,
+        "reasons": list(reasons or []),
+        "note": note,
+        "version": version,
+        "actor": actor.name,
+        "actor_user_id": actor.user_id,
+        "at": utcnow(),
+    }
+    session.connection().execute(_EVENT_INSERT, values)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col, func, select
 
 from core import labels
-from core.db import PROGRAMME_TZ
+from core.db import PROGRAMME_TZ, utcnow
 from core.models import AuditLog, User
 
 
@@ -51,19 +51,17 @@ def record(
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditLog:
-    """Adds the record to the session; never commits, so it lands or vanishes with the change itself."""
-    entry = AuditLog(
-        actor_user_id=actor.user_id,
-        actor=actor.name,
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
-    )
-    session.add(entry)
-    return entry
+    at: datetime | None = None,
+) -> None:
+    """Writes the record in the session's transaction; never commits, so it lands or vanishes with the change
+    itself. A plain INSERT on the session's connection, not an object added to the session: a record is never read
+    back or changed by the use case that writes it, and the unit of work costs more than twice the INSERT. On the
+    connection so it does not autoflush the use case's pending changes ahead of their own guarded flush."""
+    values = entry_values(actor, action, entity_type, entity_id, at=at or utcnow(), before=before, after=after)
+    session.connection().execute(_INSERT, values)
+
+
+_INSERT = AuditLog.__table__.insert()  # type: ignore[attr-defined]
 
 
 def entry_values(

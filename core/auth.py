@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from core.db import SETTINGS_KEY, for_writing, new_session, utcnow
 from core.errors import Forbidden, Unauthorized
@@ -133,14 +134,22 @@ async def get_queue_dep(settings: SettingsDep) -> JobQueue:
 QueueDep = Annotated[JobQueue, Depends(get_queue_dep)]
 
 
-def get_session(request: Request, engine: EngineDep, settings: SettingsDep):  # noqa: ANN201 - a generator dependency
-    """A request's session; one that may write (POST and the like) takes SQLite's write lock when it begins."""
+async def get_session(request: Request, engine: EngineDep, settings: SettingsDep):  # noqa: ANN201 - a generator
+    """A request's session; one that may write (POST and the like) takes SQLite's write lock when it begins.
+
+    `async` because opening a session touches no connection (the first query does, in the route's thread) and
+    closing one after its use case committed only hands the idle connection back to the pool: a plain generator
+    costs two hops to the thread pool on every request. A transaction still open (a read, an error) is rolled back
+    in the thread pool, as that waits on the database."""
     session = new_session(engine if request.method in READ_ONLY_METHODS else for_writing(engine))
     session.info[SETTINGS_KEY] = settings  # a use case that asks for documents sends them on commit
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

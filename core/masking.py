@@ -63,6 +63,8 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "rq.worker"):
         logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.handlers and not logger.propagate:
+            continue  # `uvicorn --no-access-log` turned it off: it stays off (a line per request costs CPU)
         logger.handlers[:] = []
         logger.propagate = True
     # WeasyPrint narrates every rendering step at INFO; its warnings (fonts, subsetting) still show.

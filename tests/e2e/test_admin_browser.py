@@ -31,7 +31,7 @@ def test_the_audit_page_with_long_chinese_values_fits_the_window_at_1280_and_136
     page: Page, live_server: str, session: Session, tmp_path: Path
 ) -> None:
     admin = make_user(session, Role.admin, username="admin")
-    entry = audit.record(
+    audit.record(
         session,
         Actor.of(admin),
         "record_objection",
@@ -39,8 +39,8 @@ def test_the_audit_page_with_long_chinese_values_fits_the_window_at_1280_and_136
         "12",
         before={"resolution": LONG_REASON},
         after={"raised_by": "龙老四", "reason": LONG_REASON, "upheld": False, "file": "花名册" * 30 + ".xlsx"},
+        at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
     )
-    entry.at = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     session.commit()
 
     _log_in(page, live_server, "admin")

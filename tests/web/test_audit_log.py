@@ -20,8 +20,7 @@ RAW_CODES = ("county_office", "login", "reset_password", '"role"', "entity_type"
 
 
 def _entry(session: Session, actor: Actor, action: str, entity: str, entity_id: object, at: datetime, **values) -> None:  # noqa: ANN003
-    record = audit.record(session, actor, action, entity, entity_id, **values)
-    record.at = at
+    audit.record(session, actor, action, entity, entity_id, at=at, **values)
     session.commit()
 
 
