@@ -103,6 +103,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or get_engine(settings.effective_database_url)
     install_error_handlers(app)
     assets.install(app)
+    # The claims API first: its routes carry most of the requests (a claim is ten of them), and FastAPI tries the
+    # routers in order, so each router ahead of it costs every one of those requests a scan of its routes. No
+    # other router's paths overlap /api/claims, so the order changes no match.
+    app.include_router(claims_api.router)
     app.include_router(web.api)
     app.include_router(web.pages)
     for router in (
@@ -116,7 +120,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         gaps_pages,
     ):
         app.include_router(router.router)
-    app.include_router(claims_api.router)
     app.include_router(claims_pages.router)
     app.include_router(claims_api.settlement_router)
     app.include_router(dashboard_api.router)

@@ -43,7 +43,7 @@ from claims.schemas import (
 from claims.status import CLAIM_STATUS_LABELS, CLAIM_TYPE_LABELS, ClaimStatus, ClaimType, allowed_actions
 from core import labels
 from core.auth import county_prefix, is_insurer
-from core.db import local_date
+from core.db import keep, local_date
 from core.models import Role, User
 from insurance.cover.models import Policy
 
@@ -74,7 +74,10 @@ def find_claim(session: Session, user: User, claim_no: str) -> Claim | None:
         select(Claim, Policy).join(Policy, col(Policy.id) == Claim.policy_id).where(Claim.claim_no == claim_no.strip())
     )
     row = session.exec(scope_claims(query, user)).first()
-    return row[0] if row is not None else None
+    if row is None:
+        return None
+    keep(session, row[1])
+    return row[0]
 
 
 def get_claim(session: Session, user: User, claim_no: str) -> Claim:

@@ -134,15 +134,17 @@ async def get_queue_dep(settings: SettingsDep) -> JobQueue:
 QueueDep = Annotated[JobQueue, Depends(get_queue_dep)]
 
 
-async def get_session(request: Request, engine: EngineDep, settings: SettingsDep):  # noqa: ANN201 - a generator
+async def get_session(request: Request):  # noqa: ANN201 - a generator dependency
     """A request's session; one that may write (POST and the like) takes SQLite's write lock when it begins.
 
     `async` because opening a session touches no connection (the first query does, in the route's thread) and
     closing one after its use case committed only hands the idle connection back to the pool: a plain generator
     costs two hops to the thread pool on every request. A transaction still open (a read, an error) is rolled back
-    in the thread pool, as that waits on the database."""
+    in the thread pool, as that waits on the database. The engine and settings are read off app.state here, not
+    through their own dependencies: every request solves this one, and each dependency costs FastAPI's solver."""
+    engine: Engine = request.app.state.engine
     session = new_session(engine if request.method in READ_ONLY_METHODS else for_writing(engine))
-    session.info[SETTINGS_KEY] = settings  # a use case that asks for documents sends them on commit
+    session.info[SETTINGS_KEY] = request.app.state.settings  # a use case that asks for documents sends them on commit
     try:
         yield session
     finally:
@@ -168,7 +170,9 @@ def find_current_user(request: Request, session: SessionDep) -> User | None:
     return user_for_token(session, token) if token else None
 
 
-async def get_current_user(user: Annotated[User | None, Depends(find_current_user)]) -> User:
+def get_current_user(request: Request, session: SessionDep) -> User:
+    """find_current_user, or 401. One dependency, not one on top of the other: it is solved on every request."""
+    user = find_current_user(request, session)
     if user is None:
         raise Unauthorized("请先登录")
     return user

@@ -1,10 +1,12 @@
 """Engine and sessions. One use case = one service function = one commit; jobs and the CLI use session_scope."""
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,7 +52,8 @@ def make_engine(url: str) -> Engine:
         from core.settings import get_settings
 
         settings = get_settings()
-        kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        # Pinged when idle, not on every checkout: see _ping_if_idle.
+        kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=False)
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database and parsed.database != ":memory:":
@@ -60,10 +63,40 @@ def make_engine(url: str) -> Engine:
     elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkin", _checked_in)
+        event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+_CHECKED_IN_AT = "checked_in_at"
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection idle for a while is pinged before use; one just handed back is not.
+
+    Why: `pool_pre_ping` costs a round trip on every checkout, a tenth of a busy API's requests' work, and the
+    connections of a busy pool are seconds old at most. A server restarted while connections sat idle (the usual
+    case: a restart at night, a failover) is found by the ping and the pool reconnects, as with pre-ping. One that
+    restarts under load fails the statements in flight once; SQLAlchemy then sees the disconnect and recycles every
+    older connection of the pool, so the next requests get fresh ones."""
+    last = record.info.get(_CHECKED_IN_AT)
+    if last is not None and time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)  # what pre-ping runs: outside any transaction
+    except Exception as exc:
+        # The documented way to have the pool drop this connection and check out (or open) another.
+        raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -106,6 +139,12 @@ SETTINGS_KEY = "settings"  # session.info: the Settings of a web request's sessi
 
 def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def keep(session: Session, *objects: object) -> None:
+    """Holds loaded objects for the session's life. Its identity map keeps only weak references: an object nobody
+    holds is dropped at once, and `session.get` asks the database again for what a query has just loaded."""
+    session.info.setdefault("kept", []).extend(objects)
 
 
 @contextmanager
