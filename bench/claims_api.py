@@ -286,6 +286,30 @@ def _client(
                 tally.errors.append(f"transport: {error!r}")
 
 
+def floor(base: str, world: World, clients: int, seconds: float) -> tuple[list[Tally], float]:
+    """The floor under any claim operation: the same clients for the same time on GET /api/me, the cheapest
+    authenticated JSON request (the token's lookup and a small answer, nothing of claims): what this machine and
+    stack can do before a claim step does any work of its own."""
+    tallies = [Tally() for _ in range(clients)]
+    tokens = [_token(base, world.handler, world.password) for _ in range(clients)]
+
+    def hammer(headers: dict[str, str], tally: Tally, stop_at: float) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while time.perf_counter() < stop_at:
+                tally.timed("me", client, 200, "GET", "/api/me", headers=headers)
+
+    started = time.perf_counter()
+    threads = [
+        threading.Thread(target=hammer, args=(tokens[n], t, started + seconds), name=f"floor-{n}")
+        for n, t in enumerate(tallies)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return tallies, time.perf_counter() - started
+
+
 def run(base: str, world: World, clients: int, seconds: float, today: date) -> tuple[list[Tally], float]:
     """Each client's two logins first (set-up, as the docstring says: not timed), then S seconds of claims."""
     pairs = Pairs(world.id_numbers, _incident_days(today))
@@ -321,6 +345,9 @@ def main() -> None:
     )
     parser.add_argument("--loop", default="auto", help="uvicorn's event loop: auto (uvloop when installed) or asyncio")
     parser.add_argument("--http", default="auto", help="uvicorn's HTTP parser: auto (httptools when installed) or h11")
+    parser.add_argument(
+        "--floor", action="store_true", help="then as long on GET /api/me: the floor of an authenticated request"
+    )
     args = parser.parse_args()
     from core.db import local_today
     from tests import infra
@@ -377,6 +404,19 @@ def main() -> None:
             },
             "goal_met": ops_per_s >= 300 and _ms(everything, 0.95) < 100 and not errors,
         }
+        if args.floor:
+            floor_tallies, floor_elapsed = floor(base, world, args.clients, args.seconds)
+            me = [v for t in floor_tallies for v in t.latencies.get("me", [])]
+            figures["floor_me"] = {
+                "ops_per_s": round(len(me) / floor_elapsed, 1),
+                "p50_ms": _ms(me, 0.5),
+                "p95_ms": _ms(me, 0.95),
+                "errors": sum(len(t.errors) for t in floor_tallies),
+            }
+            _say(
+                f"floor, GET /api/me: {figures['floor_me']['ops_per_s']} requests/s, p50 {_ms(me, 0.5)} ms, "
+                f"p95 {_ms(me, 0.95)} ms"
+            )
         _say(
             f"claims API: {figures['ops_per_s']} ops/s ({len(everything):,} operations, {claims:,} claims decided, "
             f"{args.clients} clients, {args.workers} workers, {elapsed:.1f} s); "
