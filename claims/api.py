@@ -41,7 +41,7 @@ from claims.settlement_import import PROGRESS_KEY
 from claims.settlement_report import iter_report_csv, stored_rows, write_report_xlsx
 from claims.status import ClaimStatus
 from core.auth import CurrentUser, EngineDep, QueueDep, SessionDep, SettingsDep
-from core.db import local_today
+from core.db import local_today, read_without_transaction
 from core.models import User
 from core.queue import JobQueue
 from core.schemas import Page
@@ -57,8 +57,13 @@ def _json(model: BaseModel, status_code: int = 200) -> Response:
 
 
 def _public(session: SessionDep, claim: Claim) -> Response:
-    """The answer of a step: the claim its use case returns is current after the commit (the session keeps it)."""
-    return _json(queries.claim_public(session, claim, local_today()))
+    """The answer of a step: the claim its use case returns is current after the commit (the session keeps it).
+    What the use case did not read already (documents, checks) is read outside any transaction, and the session is
+    closed here, in the route's thread, once the answer is built."""
+    read_without_transaction(session)
+    answer = _json(queries.claim_public(session, claim, local_today()))
+    session.close()
+    return answer
 
 
 @router.get("", response_model=Page[ClaimSummary], summary="Claims within the caller's remit: the work queues")

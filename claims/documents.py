@@ -84,6 +84,7 @@ def upload_document(
     }
     audit.record(session, Actor.of(user), "upload_document", "claim", claim.claim_no, after=after)
     session.commit()
+    queries.forget_reads(session, claim.id)
     return document
 
 

@@ -35,7 +35,7 @@ from claims.status import INITIAL_STATUS, ClaimStatus, ClaimType
 from claims.workflow import record_event
 from core import audit
 from core.audit import Actor
-from core.db import utcnow
+from core.db import keep, utcnow
 from core.models import User
 from insurance.cover.models import Coverage, CoverStatus, InsuredObject, Policy, ProductBenefit
 from insurance.register import service as register_service
@@ -316,6 +316,7 @@ def file_claim(session: Session, user: User, data: ClaimCreate, *, today: date) 
         policy, coverage = _member_policy(session, insurer_id, member, data)
         household_id = member.household_id
         peril = (data.peril or CLAIM_TYPE_PERILS[data.claim_type]).strip()
+    keep(session, policy)  # the answer names its number after the commit
     benefit = _benefit(session, policy, peril)
     if data.settlement_no:
         taken = session.exec(select(Claim.claim_no).where(Claim.settlement_no == data.settlement_no.strip())).first()
@@ -354,6 +355,8 @@ def file_claim(session: Session, user: User, data: ClaimCreate, *, today: date) 
     session.flush()
     checks = _checks(session, claim, member, coverage, data, obj)
     session.add_all(checks)
+    session.flush()  # their ids, for the answer's list of checks
+    queries.remember_checks(session, claim.id or 0, checks)
     session.add_all(ClaimInvoice(claim_id=claim.id or 0, invoice_no=n.strip()) for n in data.invoice_nos)
     record_event(session, claim.id or 0, None, claim.status, "file", claim.version, Actor.of(user))
     after = {
@@ -380,6 +383,7 @@ def override_check(session: Session, user: User, claim_no: str, check_id: int, d
         raise ClaimNotFoundError("筛查提示不存在", code=ClaimCode.claim_not_found, field="check_id")
     if check.overridden_at is not None:
         raise ClaimInvalidError("该筛查提示已放行", code=ClaimCode.invalid, field="check_id")
+    queries.forget_reads(session, claim.id or 0)
     check.override_reason = data.reason.strip()
     check.overridden_by, check.overridden_by_user_id, check.overridden_at = user.username, user.id, utcnow()
     session.add(check)

@@ -182,12 +182,37 @@ def conditions_of(claim: Claim) -> set[str]:
     return found
 
 
+_READ = "claim_reads"  # session.info: claim id -> {"codes": [...], "checks": [...]} as this session read or wrote them
+
+
+def _reads(session: Session, claim_id: int) -> dict[str, Any]:
+    """What this session has read (or written) of a claim's documents and checks.
+
+    Why: a step's answer (claim_public) lists both, after its use case has committed; the use case has often read
+    them already (completing the documents checks both), and filing has just written the checks. Kept per session,
+    that is per request, so the answer costs no second transaction of reads. A use case that changes them in the
+    session says so (`forget_reads`, `remember_checks`)."""
+    return session.info.setdefault(_READ, {}).setdefault(claim_id, {})
+
+
+def forget_reads(session: Session, claim_id: int) -> None:
+    session.info.get(_READ, {}).pop(claim_id, None)
+
+
+def remember_checks(session: Session, claim_id: int, checks: list[ClaimCheck]) -> None:
+    """The checks a use case has just written are all the claim has (filing: the claim is new)."""
+    _reads(session, claim_id)["checks"] = sorted(checks, key=lambda c: c.id or 0)
+
+
 def document_codes(session: Session, claim_id: int) -> list[str]:
     """The codes of the claim's live documents: all a checklist needs, without loading the rows."""
-    query = select(ClaimDocument.code).where(
-        ClaimDocument.claim_id == claim_id, col(ClaimDocument.removed_at).is_(None)
-    )
-    return list(session.exec(query).all())
+    reads = _reads(session, claim_id)
+    if "codes" not in reads:
+        query = select(ClaimDocument.code).where(
+            ClaimDocument.claim_id == claim_id, col(ClaimDocument.removed_at).is_(None)
+        )
+        reads["codes"] = list(session.exec(query).all())
+    return list(reads["codes"])
 
 
 def missing_documents(session: Session, claim: Claim) -> list[checklist.DocumentSpec]:
@@ -200,7 +225,11 @@ def list_events(session: Session, claim: Claim) -> list[ClaimEvent]:
 
 
 def list_checks(session: Session, claim: Claim) -> list[ClaimCheck]:
-    return list(session.exec(select(ClaimCheck).where(ClaimCheck.claim_id == claim.id).order_by(col(ClaimCheck.id))))
+    reads = _reads(session, claim.id or 0)
+    if "checks" not in reads:
+        query = select(ClaimCheck).where(ClaimCheck.claim_id == claim.id).order_by(col(ClaimCheck.id))
+        reads["checks"] = list(session.exec(query))
+    return list(reads["checks"])
 
 
 def list_callbacks(session: Session, claim: Claim) -> list[ClaimCallback]:

@@ -147,6 +147,14 @@ def keep(session: Session, *objects: object) -> None:
     session.info.setdefault("kept", []).extend(objects)
 
 
+def read_without_transaction(session: Session) -> None:
+    """The reads that follow a use case's commit (a step's answer) run without a transaction of their own on
+    PostgreSQL: each sees what is committed, and the BEGIN and ROLLBACK round trips around them are saved. Only
+    between transactions: inside one it changes nothing. SQLite reads a local file, nothing to save there."""
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session for a job or a CLI command: commits on success, rolls back on any exception."""

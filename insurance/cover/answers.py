@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.db import one_of
+from core.db import keep, one_of
 from core.models import User
 from insurance.cover import eligibility
 from insurance.cover.catalogue import benefits_by_version
@@ -35,6 +35,7 @@ def member_cover_lines(session: Session, member_id: int, user: User | None = Non
         .where(Coverage.member_id == member_id)
     )
     rows = session.exec(scope_policies(query, user) if user is not None else query).all()
+    keep(session, *(cover for cover, _ in rows))  # a claim's assessment then gets its line by key, not by a query
     benefits = benefits_by_version(session, [p.product_version_id for _, p in rows])
     return [_cover_line(policy, cover, benefits[policy.product_version_id]) for cover, policy in rows]
 
