@@ -68,19 +68,18 @@ def user_for_token(session: Session, token: str) -> User | None:
     """The user of a live token, in one query on every request: the hash's unique index joined with the user, so a
     revoked or expired token and a disabled user find nobody. Deliberately no cache: revoking a session or disabling
     a user (which revokes its sessions) holds at once in every web process."""
-    row = session.exec(
-        select(User, AuthToken.expires_at)
+    # One entity per row, the expiry compared in the query (against this process's clock, as before): a row of an
+    # entity and a column costs SQLAlchemy half as much again, on every request.
+    return session.exec(
+        select(User)
         .join(AuthToken, col(AuthToken.user_id) == User.id)
         .where(
             AuthToken.token_hash == _digest(token),
             col(AuthToken.revoked_at).is_(None),
+            col(AuthToken.expires_at) > utcnow(),
             col(User.is_active).is_(True),
         )
     ).first()
-    if row is None:
-        return None
-    user, expires_at = row
-    return user if expires_at > utcnow() else None
 
 
 # --- jurisdiction -------------------------------------------------------------------------------------------
