@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfWriter
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -414,3 +415,68 @@ def test_the_same_scan_sent_for_two_documents_is_stored_once(world: World, setti
     assert len({d["sha256"] for d in documents}) == 1
     folder = next((settings.effective_documents_dir / "claims").iterdir())
     assert [p.read_bytes() for p in folder.iterdir()] == [PDF]  # one file, no temporary left behind
+
+
+def _statements_after_commit(engine: Engine, send: Any) -> tuple[list[str], list[str]]:
+    """The SQL a request sends to the database, split at its (first) commit: (before, after)."""
+    sent: list[str] = []
+    committed: list[int] = []
+
+    def on_execute(*args: Any) -> None:
+        if not args[2].startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE (PostgreSQL's is the driver's own)
+            sent.append(" ".join(args[2].split()[:4]))
+
+    def on_commit(*_args: Any) -> None:
+        committed.append(len(sent))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        send()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+    cut = committed[0] if committed else len(sent)
+    return sent[:cut], sent[cut:]
+
+
+def test_a_claim_step_reads_after_its_commit_only_what_its_answer_still_lacks(world: World, engine: Engine) -> None:
+    """A step's answer lists the claim's documents and checks: what its use case read or wrote is not read again
+    after the commit (filing wrote the checks, completing read both), and an upload, most of a claim's requests,
+    sends the token's lookup, the claim's, its row and its audit record, nothing more."""
+    body = claim_body(world, ClaimType.accidental_medical, {"medical_cost_fen": 30_000})
+    answers: dict[str, Any] = {}
+
+    def post(name: str, path: str, headers: dict[str, str], **kw: Any) -> None:
+        answers[name] = world.client.post(path, headers=headers, **kw)
+
+    _, after_filing = _statements_after_commit(engine, lambda: post("file", "/api/claims", world.handler, json=body))
+    claim = answers["file"].json()
+    no = claim["claim_no"]
+    needed = [i["code"] for i in claim["checklist"] if i["needed"]]
+    uploads = [
+        _statements_after_commit(
+            engine,
+            lambda code=code: post(
+                "upload",
+                f"/api/claims/{no}/documents",
+                world.handler,
+                data={"code": code},
+                files={"file": ("scan.pdf", PDF, "application/pdf")},
+            ),
+        )
+        for code in needed
+    ]
+    _, after_completing = _statements_after_commit(
+        engine,
+        lambda: post("complete", f"/api/claims/{no}/complete-documents", world.handler, json={"version": 1}),
+    )
+    version = answers["complete"].json()["version"]
+    _, after_assessing = _statements_after_commit(
+        engine, lambda: post("assess", f"/api/claims/{no}/assess", world.handler, json={"version": version})
+    )
+
+    assert answers["assess"].status_code == 200, answers["assess"].text
+    assert after_filing == [] and after_completing == []
+    assert [len(before) for before, _ in uploads] == [4] * len(needed) and all(not a for _, a in uploads)
+    assert [s.split()[1] for s in after_assessing] == ["claim_document.code", "claim_check.id,"]
