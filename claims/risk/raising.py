@@ -259,11 +259,12 @@ def raise_for_claims(
 
 
 def raise_for_claim(session: Session, claim: Claim, *, actor: Actor) -> list[RiskFlag]:
-    """One claim's step (filed, assessed, decided...): judged as `raise_for_claims` does, unless no trigger reads its
-    type (accidental medical), when it can change no flag and costs no query."""
+    """One claim's step (filed, assessed, decided...): judged as `raise_for_claims` does, from the claim in hand (its
+    household and year need no query), unless no trigger reads its type (accidental medical), when it can change no
+    flag and costs no query."""
     if claim.claim_type not in rules.JUDGED_TYPES:
         return []
-    return raise_for_claims(session, [claim.id or 0], actor=actor)
+    return _judge_claims(session, {(claim.household_id, claim.incident_date.year)}, actor, None)
 
 
 def raise_for_import(
