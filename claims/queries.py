@@ -80,10 +80,14 @@ def find_claim(session: Session, user: User, claim_no: str) -> Claim | None:
     return row[0]
 
 
+def _not_found() -> ClaimNotFoundError:
+    return ClaimNotFoundError("理赔案件不存在或不在您的权限内", code=ClaimCode.claim_not_found, field="claim_no")
+
+
 def get_claim(session: Session, user: User, claim_no: str) -> Claim:
     claim = find_claim(session, user, claim_no)
     if claim is None:
-        raise ClaimNotFoundError("理赔案件不存在或不在您的权限内", code=ClaimCode.claim_not_found, field="claim_no")
+        raise _not_found()
     return claim
 
 
@@ -102,7 +106,7 @@ def get_claim_header(session: Session, user: User, claim_no: str) -> ClaimHeader
     query = select(Claim.id, Claim.claim_no, Claim.claim_type, Claim.status).where(Claim.claim_no == claim_no.strip())
     row = session.exec(scope_claims(query, user)).first()
     if row is None:
-        raise ClaimNotFoundError("理赔案件不存在或不在您的权限内", code=ClaimCode.claim_not_found, field="claim_no")
+        raise _not_found()
     return ClaimHeader(*row)
 
 
