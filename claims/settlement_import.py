@@ -58,6 +58,10 @@ class SettlementOptions:
     chunk_rows: int = CHUNK  # rows per round of queries; the outcome does not depend on it
 
 
+def _issue_json(issue: SheetIssue) -> dict[str, Any]:
+    return {"row": issue.row, "column": issue.column, "code": issue.code, "message": issue.message}
+
+
 @dataclass
 class SettlementOutcome:
     """What an import did (or, dry or repeated, would have done)."""
@@ -100,8 +104,8 @@ class SettlementOutcome:
             "format": self.file_format,
             "encoding": self.encoding,
             "extra_columns": self.extra_columns,
-            "errors": [{"row": i.row, "column": i.column, "code": i.code, "message": i.message} for i in self.errors],
-            "fixed": [{"row": i.row, "column": i.column, "code": i.code, "message": i.message} for i in self.fixed],
+            "errors": [_issue_json(i) for i in self.errors],
+            "fixed": [_issue_json(i) for i in self.fixed],
             "claims": [vars(c) for c in self.claims],
         }
 
