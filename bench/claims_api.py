@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -273,7 +274,7 @@ def _one_claim(tally: Tally, client: httpx.Client, handler: dict[str, str], boss
 
 
 def _client(
-    base: str, tokens: tuple[dict[str, str], dict[str, str]], pairs: Pairs, stop_at: float, tally: Tally
+    base: str, tokens: tuple[dict[str, str], dict[str, str]], pairs: Pairs, tally: Tally, stop_at: float
 ) -> None:
     handler, boss = tokens
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -286,28 +287,34 @@ def _client(
                 tally.errors.append(f"transport: {error!r}")
 
 
+def _timed_clients(clients: list[tuple[Callable[..., None], tuple[Any, ...]]], seconds: float) -> float:
+    """Runs each client (its function and arguments, the stop time appended) in its own thread until S seconds
+    from now; the seconds it took, all joined."""
+    started = time.perf_counter()
+    threads = [
+        threading.Thread(target=target, args=(*args, started + seconds), name=f"client-{n}")
+        for n, (target, args) in enumerate(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def floor(base: str, world: World, clients: int, seconds: float) -> tuple[list[Tally], float]:
     """The floor under any claim operation: the same clients for the same time on GET /api/me, the cheapest
     authenticated JSON request (the token's lookup and a small answer, nothing of claims): what this machine and
     stack can do before a claim step does any work of its own."""
     tallies = [Tally() for _ in range(clients)]
-    tokens = [_token(base, world.handler, world.password) for _ in range(clients)]
 
     def hammer(headers: dict[str, str], tally: Tally, stop_at: float) -> None:
         with httpx.Client(base_url=base, timeout=30) as client:
             while time.perf_counter() < stop_at:
                 tally.timed("me", client, 200, "GET", "/api/me", headers=headers)
 
-    started = time.perf_counter()
-    threads = [
-        threading.Thread(target=hammer, args=(tokens[n], t, started + seconds), name=f"floor-{n}")
-        for n, t in enumerate(tallies)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return tallies, time.perf_counter() - started
+    tokens = [_token(base, world.handler, world.password) for _ in range(clients)]
+    return tallies, _timed_clients([(hammer, (token, t)) for token, t in zip(tokens, tallies, strict=True)], seconds)
 
 
 def run(base: str, world: World, clients: int, seconds: float, today: date) -> tuple[list[Tally], float]:
@@ -318,17 +325,8 @@ def run(base: str, world: World, clients: int, seconds: float, today: date) -> t
         (_token(base, world.handler, world.password), _token(base, world.supervisor, world.password))
         for _ in range(clients)
     ]
-    barrier_start = time.perf_counter()
-    stop_at = barrier_start + seconds
-    threads = [
-        threading.Thread(target=_client, args=(base, tokens[n], pairs, stop_at, t), name=f"client-{n}")
-        for n, t in enumerate(tallies)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return tallies, time.perf_counter() - barrier_start
+    work = [(_client, (base, token, pairs, t)) for token, t in zip(tokens, tallies, strict=True)]
+    return tallies, _timed_clients(work, seconds)
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -336,12 +334,27 @@ def _ms(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else 0.0
 
 
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: a number above zero, else a usage error naming the value."""
+
+    def parse(text_: str) -> Any:
+        value = kind(text_)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above zero, not {text_}")
+        return value
+
+    return parse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=_positive(int), default=8)
+    parser.add_argument("--seconds", type=_positive(float), default=20.0)
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: the CPU count)"
+        "--workers",
+        type=_positive(int),
+        default=os.cpu_count() or 1,
+        help="uvicorn worker processes (default: the CPU count)",
     )
     parser.add_argument("--loop", default="auto", help="uvicorn's event loop: auto (uvloop when installed) or asyncio")
     parser.add_argument("--http", default="auto", help="uvicorn's HTTP parser: auto (httptools when installed) or h11")
