@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -63,14 +64,17 @@ def render(
     return templates.TemplateResponse(request, name, {"user": user, **context}, status_code=status_code)
 
 
-def form_step(run: Callable[[], object], refused: Callable[[str, int], Response], done_url: str) -> Response:
-    """A page's form through its use case: a 303 to `done_url` once it has run, or, refused (the use case's
-    DomainError, or the form's schema refusing a value), the page again through `refused(message, status)`, the
-    message in Chinese. Why one place: every page's step forms answer a refusal the same way."""
+def form_step(
+    run: Callable[[], object], refused: Callable[[str, int], Response], done: str | Callable[[Any], str]
+) -> Response:
+    """A page's form through its use case: a 303 to `done` (a URL, or one made from what the use case returned)
+    once it has run, or, refused (the use case's DomainError, or the form's schema refusing a value), the page again
+    through `refused(message, status)`, the message in Chinese. Why one place: every page's step forms answer a
+    refusal the same way. It waits on the database: an `async` route runs it in the thread pool."""
     try:
-        run()
+        result = run()
     except DomainError as exc:
         return refused(exc.message, exc.status_code)
     except ValidationError as exc:
         return refused(str(validation.describe(exc.errors())["message"]), 422)
-    return RedirectResponse(done_url, status_code=303)
+    return RedirectResponse(done if isinstance(done, str) else done(result), status_code=303)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
@@ -85,7 +86,7 @@ def claim_page(claim_no: str, request: Request, session: SessionDep, user: Curre
     return _claim_page(request, session, user, claim_no)
 
 
-def _step(
+async def _step(
     request: Request,
     session: Session,
     user: User,
@@ -94,14 +95,30 @@ def _step(
     typed: dict[str, str],
     run: Callable[[], object],
 ) -> Response:
-    """Runs one use case; back to the claim page on success, or the page with the refusal inside the form."""
+    """Runs one use case; back to the claim page on success, or the page with the refusal inside the form. In the
+    thread pool: the use case and the page wait on the database, the routes are `async` to read their forms."""
 
     def refused(message: str, status: int) -> HTMLResponse:
         return _claim_page(
             request, session, user, claim_no, error=message, failed_form=form_name, typed=typed, status=status
         )
 
-    return form_step(run, refused, f"/claims/{claim_no}#{form_name}")
+    return await run_in_threadpool(form_step, run, refused, f"/claims/{claim_no}#{form_name}")
+
+
+async def _versioned_step(
+    request: Request,
+    session: Session,
+    user: User,
+    claim_no: str,
+    form_name: str,
+    act: Callable[[VersionedAction], object],
+) -> Response:
+    """A step whose form sends only the version and a note (complete, resubmit, assess, withdraw)."""
+    typed = typed_form(await request.form())
+    return await _step(
+        request, session, user, claim_no, form_name, typed, lambda: act(VersionedAction.model_validate(_version(typed)))
+    )
 
 
 def _version(typed: dict[str, str]) -> dict[str, Any]:
@@ -109,7 +126,7 @@ def _version(typed: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/claims/{claim_no}/documents", response_class=HTMLResponse)
-def upload_document_form(
+async def upload_document_form(
     claim_no: str,
     request: Request,
     session: SessionDep,
@@ -132,11 +149,11 @@ def upload_document_form(
             declared_type=file.content_type,
         )
 
-    return _step(request, session, user, claim_no, "upload-form", {"code": code}, run)
+    return await _step(request, session, user, claim_no, "upload-form", {"code": code}, run)
 
 
 @router.post("/claims/{claim_no}/checks/{check_id}/override", response_class=HTMLResponse)
-def override_check_form(
+async def override_check_form(
     claim_no: str,
     check_id: int,
     request: Request,
@@ -148,18 +165,19 @@ def override_check_form(
         data = OverrideCreate.model_validate({"reason": reason.strip()})
         return filing.override_check(session, user, claim_no, check_id, data)
 
-    return _step(request, session, user, claim_no, f"check-{check_id}", {"reason": reason}, run)
+    return await _step(request, session, user, claim_no, f"check-{check_id}", {"reason": reason}, run)
 
 
 @router.post("/claims/{claim_no}/complete-documents", response_class=HTMLResponse)
 async def complete_documents_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    typed = typed_form(await request.form())
-
-    def run() -> object:
-        data = VersionedAction.model_validate(_version(typed))
-        return workflow.complete_documents(session, user, claim_no, data, today=local_today())
-
-    return _step(request, session, user, claim_no, "complete-form", typed, run)
+    return await _versioned_step(
+        request,
+        session,
+        user,
+        claim_no,
+        "complete-form",
+        lambda data: workflow.complete_documents(session, user, claim_no, data, today=local_today()),
+    )
 
 
 @router.post("/claims/{claim_no}/return", response_class=HTMLResponse)
@@ -174,28 +192,26 @@ async def return_form(claim_no: str, request: Request, session: SessionDep, user
         data = ReturnCreate.model_validate({**_version(typed), "reasons": reasons})
         return workflow.return_to_filer(session, user, claim_no, data)
 
-    return _step(request, session, user, claim_no, "return-form", typed, run)
+    return await _step(request, session, user, claim_no, "return-form", typed, run)
 
 
 @router.post("/claims/{claim_no}/resubmit", response_class=HTMLResponse)
 async def resubmit_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    typed = typed_form(await request.form())
-
-    def run() -> object:
-        return workflow.resubmit(session, user, claim_no, VersionedAction.model_validate(_version(typed)))
-
-    return _step(request, session, user, claim_no, "resubmit-form", typed, run)
+    return await _versioned_step(
+        request, session, user, claim_no, "resubmit-form", lambda data: workflow.resubmit(session, user, claim_no, data)
+    )
 
 
 @router.post("/claims/{claim_no}/assess", response_class=HTMLResponse)
 async def assess_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    typed = typed_form(await request.form())
-
-    def run() -> object:
-        data = VersionedAction.model_validate(_version(typed))
-        return assessing.assess_claim(session, user, claim_no, data.version)
-
-    return _step(request, session, user, claim_no, "assess-form", typed, run)
+    return await _versioned_step(
+        request,
+        session,
+        user,
+        claim_no,
+        "assess-form",
+        lambda data: assessing.assess_claim(session, user, claim_no, data.version),
+    )
 
 
 @router.post("/claims/{claim_no}/decision", response_class=HTMLResponse)
@@ -220,7 +236,7 @@ async def decision_form(
             session, user, claim_no, data, threshold_fen=threshold, today=local_today(), sampling=sampling
         )
 
-    return _step(request, session, user, claim_no, "decision-form", typed, run)
+    return await _step(request, session, user, claim_no, "decision-form", typed, run)
 
 
 @router.post("/claims/{claim_no}/second-approval", response_class=HTMLResponse)
@@ -231,17 +247,14 @@ async def second_approval_form(claim_no: str, request: Request, session: Session
         data = SecondApprovalCreate.model_validate({**_version(typed), "agree": typed.get("agree") == "1"})
         return workflow.second_approval(session, user, claim_no, data, today=local_today())
 
-    return _step(request, session, user, claim_no, "second-approval-form", typed, run)
+    return await _step(request, session, user, claim_no, "second-approval-form", typed, run)
 
 
 @router.post("/claims/{claim_no}/withdraw", response_class=HTMLResponse)
 async def withdraw_form(claim_no: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    typed = typed_form(await request.form())
-
-    def run() -> object:
-        return workflow.withdraw(session, user, claim_no, VersionedAction.model_validate(_version(typed)))
-
-    return _step(request, session, user, claim_no, "withdraw-form", typed, run)
+    return await _versioned_step(
+        request, session, user, claim_no, "withdraw-form", lambda data: workflow.withdraw(session, user, claim_no, data)
+    )
 
 
 @router.post("/claims/{claim_no}/reopen", response_class=HTMLResponse)
@@ -252,7 +265,7 @@ async def reopen_form(claim_no: str, request: Request, session: SessionDep, user
         data = ReopenCreate.model_validate({**_version(typed), "note": typed.get("note", "").strip()})
         return workflow.reopen(session, user, claim_no, data, today=local_today())
 
-    return _step(request, session, user, claim_no, "reopen-form", typed, run)
+    return await _step(request, session, user, claim_no, "reopen-form", typed, run)
 
 
 @router.post("/claims/{claim_no}/callbacks", response_class=HTMLResponse)
@@ -265,7 +278,7 @@ async def callback_form(claim_no: str, request: Request, session: SessionDep, us
         )
         return workflow.record_callback(session, user, claim_no, data)
 
-    return _step(request, session, user, claim_no, "callback-form", typed, run)
+    return await _step(request, session, user, claim_no, "callback-form", typed, run)
 
 
 @router.post("/claims/{claim_no}/reviews/{review_id}", response_class=HTMLResponse)
@@ -280,4 +293,4 @@ async def review_form(
         )
         return review.record_outcome(session, user, claim_no, review_id, data)
 
-    return _step(request, session, user, claim_no, f"review-form-{review_id}", typed, run)
+    return await _step(request, session, user, claim_no, f"review-form-{review_id}", typed, run)

@@ -5,24 +5,23 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
 
 from claims import claimants, filing, forms, queries, review
-from claims.errors import ClaimCode, ClaimForbiddenError
+from claims.errors import ClaimCode, ClaimForbiddenError, ClaimInvalidError
 from claims.models import Claim
 from claims.pages.claim import may_act, typed_form
 from claims.schemas import (
     ClaimCreate,
 )
 from claims.status import CLAIM_TYPE_LABELS, ClaimStatus, ClaimType
-from core import validation
 from core.auth import CurrentUser, SessionDep
 from core.db import local_today
 from core.errors import DomainError
 from core.models import Role, User
-from core.templating import render
+from core.templating import form_step, render
 from insurance.cover.models import PERIL_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -149,14 +148,14 @@ async def file_claim_form(request: Request, session: SessionDep, user: CurrentUs
             request, session, user, household_no=household_no, typed=typed, error=message, status=status
         )
 
-    try:
-        claim_type = ClaimType(typed.get("claim_type", ""))
-    except ValueError:
-        return refused("请选择理赔类型", 422)
-    industry = claim_type in (ClaimType.livestock_loss, ClaimType.crop_loss)
-    if not industry and not typed.get("member_id", "").strip() and not typed.get("id_number", "").strip():
-        return refused("请先查找参保户，再选择被保险人", 422)
-    try:
+    def run() -> Claim:
+        try:
+            claim_type = ClaimType(typed.get("claim_type", ""))
+        except ValueError:
+            raise ClaimInvalidError("请选择理赔类型", code=ClaimCode.invalid, field="claim_type") from None
+        industry = claim_type in (ClaimType.livestock_loss, ClaimType.crop_loss)
+        if not industry and not typed.get("member_id", "").strip() and not typed.get("id_number", "").strip():
+            raise ClaimInvalidError("请先查找参保户，再选择被保险人", code=ClaimCode.invalid, field="member_id")
         data = ClaimCreate.model_validate(
             {
                 "claim_type": claim_type,
@@ -175,9 +174,7 @@ async def file_claim_form(request: Request, session: SessionDep, user: CurrentUs
                 "main_diagnosis": typed.get("main_diagnosis", "").strip() or None,
             }
         )
-        claim = filing.file_claim(session, user, data, today=local_today())
-    except DomainError as exc:
-        return refused(exc.message, exc.status_code)
-    except ValidationError as exc:
-        return refused(str(validation.describe(exc.errors())["message"]), 422)
-    return RedirectResponse(f"/claims/{claim.claim_no}", status_code=303)
+        return filing.file_claim(session, user, data, today=local_today())
+
+    # In the thread pool: filing and the refused form wait on the database; the route is `async` to read the form.
+    return await run_in_threadpool(form_step, run, refused, lambda claim: f"/claims/{claim.claim_no}")

@@ -3,12 +3,14 @@ the form, what was typed kept), the claim page with the explanation line by line
 label, the steps as forms, the county office reading without action forms, and another insurer's claim a 404."""
 
 import re
+import threading
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -246,3 +248,26 @@ def test_the_county_office_reads_without_action_forms_and_another_insurer_gets_4
     assert world.client.get(f"/claims/{no}").status_code == 404
     assert world.client.post(f"/claims/{no}/assess", data={"version": assessed["version"]}).status_code == 404
     assert no not in world.client.get("/claims").text
+
+
+def test_the_step_forms_wait_on_the_database_in_the_thread_pool_not_on_the_event_loop(
+    world: World, engine: Engine
+) -> None:
+    """The step routes are `async` to read their forms; their use case and the page they answer with run in the
+    thread pool, so a step waiting on the database never holds up the event loop's other requests."""
+    claim = file(world, ClaimType.accidental_medical, {"medical_cost_fen": 30_000})
+    login_page(world.client, "handler")
+    threads: list[str] = []
+
+    def on_execute(*_args: object) -> None:
+        threads.append(threading.current_thread().name)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        refused = world.client.post("/claims/new", data={"claim_type": "accidental_medical"})
+        stale = world.client.post(f"/claims/{claim['claim_no']}/assess", data={"version": claim["version"] + 5})
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert refused.status_code == 422 and "请先查找参保户，再选择被保险人" in refused.text
+    assert stale.status_code == 409
+    assert threads and set(threads) == {"AnyIO worker thread"}
